@@ -1,0 +1,178 @@
+/**
+ * Session-level backend messages sent around startup and whenever a setting
+ * changes (BackendKeyData, ParameterStatus, NegotiateProtocolVersion,
+ * ReadyForQuery), and the frontend's Terminate.
+ *
+ * @since 0.1.0
+ */
+import { BackendType, FrontendType } from "../MessageType.ts"
+import { fail } from "../ProtocolError.ts"
+import type { Reader } from "../Reader.ts"
+import type { Writer } from "../Writer.ts"
+
+/**
+ * The key a client needs to cancel a query of this session. The secret is 4
+ * bytes in protocol 3.0 and 4 to 256 bytes in 3.2 (PostgreSQL 18 sends 32).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BackendKeyData {
+  readonly _tag: "BackendKeyData"
+  readonly processId: number
+  readonly secretKey: Uint8Array
+}
+
+/** @since 0.1.0 @category constants */
+export const minSecretKeyLength = 4
+/** @since 0.1.0 @category constants */
+export const maxSecretKeyLength = 256
+
+/** @internal */
+export const checkSecretKey = (key: Uint8Array, what: string): void => {
+  if (key.length < minSecretKeyLength || key.length > maxSecretKeyLength) {
+    fail("InvalidValue", `${what}: secret key of ${key.length} bytes (must be ${minSecretKeyLength}..${maxSecretKeyLength})`)
+  }
+}
+
+/** @internal */
+export const encodeBackendKeyData = (w: Writer, m: BackendKeyData): void => {
+  checkSecretKey(m.secretKey, "BackendKeyData")
+  const at = w.begin(BackendType.BackendKeyData)
+  w.i32(m.processId)
+  w.bytes(m.secretKey)
+  w.end(at)
+}
+
+/** @internal */
+export const decodeBackendKeyData = (r: Reader): BackendKeyData => {
+  const processId = r.i32("process id")
+  const secretKey = r.rest()
+  checkSecretKey(secretKey, "BackendKeyData")
+  return { _tag: "BackendKeyData", processId, secretKey }
+}
+
+/**
+ * A run-time parameter the server reports: at startup, and again whenever a
+ * reported setting changes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ParameterStatus {
+  readonly _tag: "ParameterStatus"
+  readonly name: string
+  readonly value: string
+}
+
+/** @internal */
+export const encodeParameterStatus = (w: Writer, m: ParameterStatus): void => {
+  const at = w.begin(BackendType.ParameterStatus)
+  w.cstring(m.name, "parameter name")
+  w.cstring(m.value, "parameter value")
+  w.end(at)
+}
+
+/** @internal */
+export const decodeParameterStatus = (r: Reader): ParameterStatus => {
+  const name = r.cstring("parameter name")
+  const value = r.cstring("parameter value")
+  return { _tag: "ParameterStatus", name, value }
+}
+
+/**
+ * The server's answer to a StartupMessage asking for a newer minor version
+ * than it speaks, or for `_pq_.` options it does not know.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NegotiateProtocolVersion {
+  readonly _tag: "NegotiateProtocolVersion"
+  /** The newest minor version of the requested major version the server supports. */
+  readonly newestMinorVersion: number
+  /** The `_pq_.` options the server did not recognise. */
+  readonly unrecognizedOptions: ReadonlyArray<string>
+}
+
+/** @internal */
+export const encodeNegotiateProtocolVersion = (w: Writer, m: NegotiateProtocolVersion): void => {
+  const at = w.begin(BackendType.NegotiateProtocolVersion)
+  w.i32(m.newestMinorVersion)
+  w.i32(m.unrecognizedOptions.length)
+  for (const option of m.unrecognizedOptions) w.cstring(option, "protocol option")
+  w.end(at)
+}
+
+/** @internal */
+export const decodeNegotiateProtocolVersion = (r: Reader): NegotiateProtocolVersion => {
+  const newestMinorVersion = r.i32("newest minor version")
+  const count = r.i32("option count")
+  if (count < 0) fail("InvalidValue", `NegotiateProtocolVersion: negative option count ${count}`)
+  // Each option takes at least its terminator, so a count past the bytes left is a lie.
+  if (count > r.remaining) fail("Truncated", `NegotiateProtocolVersion: ${count} options in ${r.remaining} bytes`)
+  const unrecognizedOptions: Array<string> = new Array(count)
+  for (let i = 0; i < count; i++) unrecognizedOptions[i] = r.cstring("protocol option")
+  return { _tag: "NegotiateProtocolVersion", newestMinorVersion, unrecognizedOptions }
+}
+
+/**
+ * The transaction status reported by ReadyForQuery: idle, in a transaction
+ * block, or in a failed transaction block.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TransactionStatus = "I" | "T" | "E"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadyForQuery {
+  readonly _tag: "ReadyForQuery"
+  readonly transactionStatus: TransactionStatus
+}
+
+const readyIdle: ReadyForQuery = Object.freeze({ _tag: "ReadyForQuery", transactionStatus: "I" })
+const readyInTransaction: ReadyForQuery = Object.freeze({ _tag: "ReadyForQuery", transactionStatus: "T" })
+const readyFailed: ReadyForQuery = Object.freeze({ _tag: "ReadyForQuery", transactionStatus: "E" })
+
+/** @internal */
+export const encodeReadyForQuery = (w: Writer, m: ReadyForQuery): void => {
+  const at = w.begin(BackendType.ReadyForQuery)
+  const status = m.transactionStatus
+  if (status !== "I" && status !== "T" && status !== "E") fail("EncodeFailed", `invalid transaction status ${String(status)}`)
+  w.u8(status.charCodeAt(0))
+  w.end(at)
+}
+
+/** @internal */
+export const decodeReadyForQuery = (r: Reader): ReadyForQuery => {
+  const status = r.u8("transaction status")
+  switch (status) {
+    case 0x49:
+      return readyIdle
+    case 0x54:
+      return readyInTransaction
+    case 0x45:
+      return readyFailed
+  }
+  return fail("InvalidValue", `ReadyForQuery: unknown transaction status 0x${status.toString(16)}`)
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Terminate {
+  readonly _tag: "Terminate"
+}
+
+/** @since 0.1.0 @category constructors */
+export const Terminate: Terminate = Object.freeze({ _tag: "Terminate" })
+
+/** @internal */
+export const encodeTerminate = (w: Writer): void => {
+  w.end(w.begin(FrontendType.Terminate))
+}
