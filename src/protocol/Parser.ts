@@ -44,6 +44,12 @@ export interface Parser<M> {
   readonly pushAll: (chunk: Uint8Array) => Result.Result<Array<M>, ProtocolError>
   /** Bytes received and not yet part of a complete message. */
   readonly buffered: () => number
+  /**
+   * Bytes allocated to hold a partial message. Never more than the declared
+   * length allows, and for a large message never much more than twice what
+   * has arrived, so a peer cannot make the parser allocate by declaring.
+   */
+  readonly capacity: () => number
   /** Bytes consumed since the parser was made. */
   readonly position: () => number
   /** The error that stopped the parser, if any. */
@@ -290,6 +296,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
       return err === undefined ? Result.succeed(messages) : Result.fail(err)
     },
     buffered: () => headerFilled + (frame === undefined ? 0 : frameFilled),
+    capacity: () => (frame === undefined ? 0 : frame.length),
     position: () => consumed,
     error: () => error
   }

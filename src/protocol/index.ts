@@ -38,4 +38,5 @@ export {
 export { ProtocolError, type ProtocolErrorReason } from "./ProtocolError.ts"
 export { ColumnKind, type ColumnDecoder, type FieldReader, makeRowDecoder, type RowDecoder } from "./RowDecoder.ts"
 export * as SqlState from "./SqlState.ts"
+export { traceBackend, traceFrontend, type TraceOptions } from "./Trace.ts"
 export { Writer } from "./Writer.ts"

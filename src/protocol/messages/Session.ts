@@ -89,8 +89,13 @@ export const decodeParameterStatus = (r: Reader): ParameterStatus => {
  */
 export interface NegotiateProtocolVersion {
   readonly _tag: "NegotiateProtocolVersion"
-  /** The newest minor version of the requested major version the server supports. */
-  readonly newestMinorVersion: number
+  /**
+   * The newest protocol version the server supports within the requested
+   * major version, as `major << 16 | minor`. The docs call this the "newest
+   * minor protocol version"; PostgreSQL (and libpq, which reads it) put the
+   * whole version code on the wire, e.g. `0x30000` for 3.0.
+   */
+  readonly protocolVersion: number
   /** The `_pq_.` options the server did not recognise. */
   readonly unrecognizedOptions: ReadonlyArray<string>
 }
@@ -98,7 +103,7 @@ export interface NegotiateProtocolVersion {
 /** @internal */
 export const encodeNegotiateProtocolVersion = (w: Writer, m: NegotiateProtocolVersion): void => {
   const at = w.begin(BackendType.NegotiateProtocolVersion)
-  w.i32(m.newestMinorVersion)
+  w.i32(m.protocolVersion)
   w.i32(m.unrecognizedOptions.length)
   for (const option of m.unrecognizedOptions) w.cstring(option, "protocol option")
   w.end(at)
@@ -106,14 +111,14 @@ export const encodeNegotiateProtocolVersion = (w: Writer, m: NegotiateProtocolVe
 
 /** @internal */
 export const decodeNegotiateProtocolVersion = (r: Reader): NegotiateProtocolVersion => {
-  const newestMinorVersion = r.i32("newest minor version")
+  const protocolVersion = r.i32("protocol version") >>> 0
   const count = r.i32("option count")
   if (count < 0) fail("InvalidValue", `NegotiateProtocolVersion: negative option count ${count}`)
   // Each option takes at least its terminator, so a count past the bytes left is a lie.
   if (count > r.remaining) fail("Truncated", `NegotiateProtocolVersion: ${count} options in ${r.remaining} bytes`)
   const unrecognizedOptions: Array<string> = new Array(count)
   for (let i = 0; i < count; i++) unrecognizedOptions[i] = r.cstring("protocol option")
-  return { _tag: "NegotiateProtocolVersion", newestMinorVersion, unrecognizedOptions }
+  return { _tag: "NegotiateProtocolVersion", protocolVersion, unrecognizedOptions }
 }
 
 /**
