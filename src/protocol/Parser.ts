@@ -153,13 +153,14 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
     return undefined
   }
 
-  // Where the frame being decoded starts, for error offsets.
-  let frameAt = 0
-  let frameType = 0
-
   const push = (chunk: Uint8Array, onMessage: (message: M) => void): ProtocolError | undefined => {
     const n = chunk.length
     let p = 0
+    // Where the frame being decoded starts (in this chunk, or -1 for the
+    // assembled frame) and its type, for error offsets. Locals, not closure
+    // slots: they are written once per message.
+    let frameStart = 0
+    let frameType = 0
     try {
       // Finish a frame left from earlier chunks.
       if (headerFilled > 0 || frame !== undefined) {
@@ -197,12 +198,12 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
         }
         const whole = frame
         frame = undefined
-        frameAt = consumed + p - frameLength
+        frameStart = p - frameLength
         const wasUntyped = untyped
         frameType = wasUntyped ? -1 : whole[0]!
         const message = decode(frameType, whole, wasUntyped ? 4 : 5, frameLength)
         if (wasUntyped) {
-          const err = afterUntyped(message, p < n, frameAt)
+          const err = afterUntyped(message, p < n, consumed + frameStart)
           if (err !== undefined) return stop(err)
         }
         onMessage(message)
@@ -216,11 +217,11 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
           const size = frameSize(-1, length, consumed + p)
           if (typeof size !== "number") return stop(size)
           if (n - p < size) break
-          frameAt = consumed + p
+          frameStart = p
           frameType = -1
           const message = decode(-1, chunk, p + 4, p + size)
           p += size
-          const err = afterUntyped(message, p < n, frameAt)
+          const err = afterUntyped(message, p < n, consumed + frameStart)
           if (err !== undefined) return stop(err)
           onMessage(message)
           continue
@@ -231,7 +232,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
         if (length < 4 || length > limits[type]!) return stop(frameSize(type, length, consumed + p) as ProtocolError)
         const end = p + 1 + length
         if (end > n) break
-        frameAt = consumed + p
+        frameStart = p
         frameType = type
         const message = decode(type, chunk, p + 5, end)
         p = end
@@ -239,14 +240,14 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
       }
     } catch (thrown) {
       if (thrown instanceof CodecFailure) {
-        return stop(toProtocolError(thrown, frameAt, frameType === -1 ? "startup" : typeChar(frameType)))
+        return stop(toProtocolError(thrown, consumed + frameStart, frameType === -1 ? "startup" : typeChar(frameType)))
       }
       // The handler's own exception is not ours to swallow, but the rest of
       // the chunk is lost with it, so the parser cannot go on.
       error = new ProtocolError({
         reason: "ParserFailed",
         message: "a message handler threw; the parser stopped",
-        offset: frameAt,
+        offset: consumed + frameStart,
         messageType: undefined
       })
       throw thrown

@@ -38,5 +38,6 @@ export {
 export { ProtocolError, type ProtocolErrorReason } from "./ProtocolError.ts"
 export { ColumnKind, type ColumnDecoder, type FieldReader, makeRowDecoder, type RowDecoder } from "./RowDecoder.ts"
 export * as SqlState from "./SqlState.ts"
+export { parameterFormat, writeParameter } from "./ParameterWriter.ts"
 export { traceBackend, traceFrontend, type TraceOptions } from "./Trace.ts"
 export { Writer } from "./Writer.ts"
