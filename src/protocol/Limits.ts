@@ -18,10 +18,14 @@ import { BackendType, FrontendType } from "./MessageType.ts"
 export const largeMessageLimit = 0x3fffffff
 /** PostgreSQL's limit for frontend messages that carry no user data. */
 export const smallMessageLimit = 10_000
-/** PostgreSQL's limit for one authentication token (the 'p' message body). */
+/** PostgreSQL's limit for a 'p' message (`PG_MAX_AUTH_TOKEN_LENGTH`, compared with the length word). */
 export const authTokenLimit = 65_535
-/** PostgreSQL's limit for an untyped startup packet. */
-export const startupPacketLimit = 10_000
+/**
+ * PostgreSQL's limit for an untyped startup packet's length word: it compares
+ * the length less the 4-byte word itself with `MAX_STARTUP_PACKET_LENGTH`
+ * (10,000), so a length of 10,004 is the largest accepted.
+ */
+export const startupPacketLimit = 10_004
 /** Backend messages other than rows, COPY data and function results. */
 export const backendMessageLimit = 16 * 1024 * 1024
 /** Authentication requests from a backend (SASL and GSS tokens included). */
@@ -74,7 +78,7 @@ export const defaultFrontendLimits: Required<FrontendLimits> = {
   Execute: smallMessageLimit,
   Flush: smallMessageLimit,
   FunctionCall: largeMessageLimit,
-  PasswordMessageFamily: authTokenLimit + 4,
+  PasswordMessageFamily: authTokenLimit,
   Parse: largeMessageLimit,
   Query: largeMessageLimit,
   Sync: smallMessageLimit,

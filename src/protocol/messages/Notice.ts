@@ -4,8 +4,9 @@
  * listening session).
  *
  * Every field code the protocol defines has a named property; codes the
- * protocol may add later are kept, in order, in `unknownFields`, so nothing
- * the server sent is lost.
+ * protocol may add later are kept, in order, in `unknownFields` (the docs ask
+ * frontends to ignore them rather than fail), so nothing the server sent is
+ * lost. A code is one byte, kept as the character with that code point.
  *
  * @since 0.1.0
  */
@@ -124,8 +125,8 @@ export const encodeNotice = (w: Writer, m: ErrorResponse | NoticeResponse): void
   }
   for (const [code, value] of fields.unknownFields ?? []) {
     const byte = code.length === 1 ? code.charCodeAt(0) : -1
-    if (byte <= 0 || byte > 0x7f || nameByCode[byte] !== undefined) {
-      fail("EncodeFailed", `unknown field code ${JSON.stringify(code)} must be one ASCII character not already defined`)
+    if (byte <= 0 || byte > 0xff || nameByCode[byte] !== undefined) {
+      fail("EncodeFailed", `unknown field code ${JSON.stringify(code)} must be one character (U+0001..U+00FF) not already defined`)
     }
     w.u8(byte)
     w.cstring(value, "field")
@@ -144,7 +145,6 @@ export const decodeNoticeFields = (r: Reader): NoticeFields => {
     const value = r.cstring("field value")
     const name = nameByCode[code]
     if (name === undefined) {
-      if (code > 0x7f) fail("InvalidValue", `field code 0x${code.toString(16)} is not ASCII`)
       ;(unknown ??= []).push([String.fromCharCode(code), value])
     } else if (fields[name] !== undefined) {
       fail("InvalidValue", `field '${String.fromCharCode(code)}' appears twice`)

@@ -29,15 +29,15 @@ export const minSecretKeyLength = 4
 export const maxSecretKeyLength = 256
 
 /** @internal */
-export const checkSecretKey = (key: Uint8Array, what: string): void => {
+export const checkSecretKey = (key: Uint8Array, what: string, reason: "InvalidValue" | "EncodeFailed"): void => {
   if (key.length < minSecretKeyLength || key.length > maxSecretKeyLength) {
-    fail("InvalidValue", `${what}: secret key of ${key.length} bytes (must be ${minSecretKeyLength}..${maxSecretKeyLength})`)
+    fail(reason, `${what}: secret key of ${key.length} bytes (must be ${minSecretKeyLength}..${maxSecretKeyLength})`)
   }
 }
 
 /** @internal */
 export const encodeBackendKeyData = (w: Writer, m: BackendKeyData): void => {
-  checkSecretKey(m.secretKey, "BackendKeyData")
+  checkSecretKey(m.secretKey, "BackendKeyData", "EncodeFailed")
   const at = w.begin(BackendType.BackendKeyData)
   w.i32(m.processId)
   w.bytes(m.secretKey)
@@ -48,7 +48,7 @@ export const encodeBackendKeyData = (w: Writer, m: BackendKeyData): void => {
 export const decodeBackendKeyData = (r: Reader): BackendKeyData => {
   const processId = r.i32("process id")
   const secretKey = r.rest()
-  checkSecretKey(secretKey, "BackendKeyData")
+  checkSecretKey(secretKey, "BackendKeyData", "InvalidValue")
   return { _tag: "BackendKeyData", processId, secretKey }
 }
 

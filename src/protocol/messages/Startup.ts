@@ -94,7 +94,7 @@ export const encodeStartupPacket = (w: Writer, m: StartupPacket): void => {
       w.i32(StartupCode.GSSENCRequest)
       break
     case "CancelRequest":
-      checkSecretKey(m.secretKey, "CancelRequest")
+      checkSecretKey(m.secretKey, "CancelRequest", "EncodeFailed")
       w.i32(StartupCode.CancelRequest)
       w.i32(m.processId)
       w.bytes(m.secretKey)
@@ -119,7 +119,7 @@ export const decodeStartupBody = (r: Reader): StartupPacket => {
     case StartupCode.CancelRequest: {
       const processId = r.i32("process id")
       const secretKey = r.rest()
-      checkSecretKey(secretKey, "CancelRequest")
+      checkSecretKey(secretKey, "CancelRequest", "InvalidValue")
       return { _tag: "CancelRequest", processId, secretKey }
     }
   }

@@ -1,0 +1,8 @@
+/**
+ * effect-pgwire: PostgreSQL's frontend/backend protocol 3.0 and 3.2 for
+ * Effect 4. Each layer has its own entry point (`effect-pgwire/protocol`,
+ * `effect-pgwire/auth`, ...); this module gathers them as namespaces.
+ *
+ * @since 0.1.0
+ */
+export * as Protocol from "./protocol/index.ts"
