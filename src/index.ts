@@ -5,4 +5,5 @@
  *
  * @since 0.1.0
  */
+export * as Auth from "./auth/index.ts"
 export * as Protocol from "./protocol/index.ts"
