@@ -119,14 +119,14 @@ const columnKind = (oid: number) =>
   oid === 23 ? ColumnKind.Int4 : oid === 25 ? ColumnKind.Text : oid === 1184 ? ColumnKind.TimestampDate : ColumnKind.Raw
 
 const parseOurs = (): number => {
-  const parser = makeBackendParser<unknown>()
+  const parser = makeBackendParser<Array<unknown>>()
   let count = 0
   for (const chunk of chunks) {
     const error = parser.push(chunk, (message) => {
       if (message._tag === "RowDescription") {
         parser.setRowDecoder(makeRowDecoder(message.fields.map((f) => ({ kind: columnKind(f.dataTypeOid) }))))
       } else if (message._tag === "DataRow") {
-        const values = message.values
+        const values = message.values as Array<unknown>
         count++
         sink += (values[0] as number) + (values[1] as string).length + ((values[2] as Date).getTime() & 1)
       }

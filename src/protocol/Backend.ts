@@ -18,12 +18,13 @@ import type { Reader } from "./Reader.ts"
 import { Writer } from "./Writer.ts"
 
 /**
- * `V` is the type of DataRow values: raw bytes unless the parser decodes rows.
+ * `R` is the type of a DataRow's values: the raw row unless the parser
+ * decodes rows.
  *
  * @since 0.1.0
  * @category models
  */
-export type BackendMessage<V = Uint8Array | null> =
+export type BackendMessage<R = Q.RawRow> =
   | Auth.Authentication
   | Session.BackendKeyData
   | Extended.BindComplete
@@ -34,7 +35,7 @@ export type BackendMessage<V = Uint8Array | null> =
   | Copy.CopyInResponse
   | Copy.CopyOutResponse
   | Copy.CopyBothResponse
-  | Q.DataRow<V>
+  | Q.DataRow<R>
   | Q.EmptyQueryResponse
   | Notice.ErrorResponse
   | Fn.FunctionCallResponse

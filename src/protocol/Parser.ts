@@ -21,7 +21,7 @@ import { decodeBackendBody, type BackendMessage } from "./Backend.ts"
 import { decodeFrontendBody, type FrontendMessage } from "./Frontend.ts"
 import { backendLimitTable, type BackendLimits, frontendLimitTable, type FrontendLimits, startupPacketLimit } from "./Limits.ts"
 import { BackendType, typeChar } from "./MessageType.ts"
-import { decodeDataRow } from "./messages/Query.ts"
+import { decodeDataRow, type RawRow } from "./messages/Query.ts"
 import { decodeStartupBody } from "./messages/Startup.ts"
 import { CodecFailure, ProtocolError, toProtocolError } from "./ProtocolError.ts"
 import { Reader } from "./Reader.ts"
@@ -347,10 +347,10 @@ export const makeFrontendParser = (options?: FrontendParserOptions): Parser<Fron
  * @since 0.1.0
  * @category models
  */
-export interface BackendParserOptions<V> {
+export interface BackendParserOptions<R> {
   readonly limits?: BackendLimits
   /** Decodes DataRow values as rows are parsed; without one, values are byte views. */
-  readonly rowDecoder?: RowDecoder<V> | undefined
+  readonly rowDecoder?: RowDecoder<R> | undefined
 }
 
 /**
@@ -360,8 +360,8 @@ export interface BackendParserOptions<V> {
  * @since 0.1.0
  * @category models
  */
-export interface BackendParser<V = never> extends Parser<BackendMessage<V | Uint8Array | null>> {
-  readonly setRowDecoder: (decoder: RowDecoder<V> | undefined) => void
+export interface BackendParser<R = never> extends Parser<BackendMessage<R | RawRow>> {
+  readonly setRowDecoder: (decoder: RowDecoder<R> | undefined) => void
 }
 
 /**
@@ -372,9 +372,9 @@ export interface BackendParser<V = never> extends Parser<BackendMessage<V | Uint
  * @since 0.1.0
  * @category constructors
  */
-export const makeBackendParser = <V = never>(options?: BackendParserOptions<V>): BackendParser<V> => {
-  let rowDecoder: RowDecoder<V> | undefined = options?.rowDecoder
-  const decode = (type: number, bytes: Uint8Array, start: number, end: number): BackendMessage<V | Uint8Array | null> => {
+export const makeBackendParser = <R = never>(options?: BackendParserOptions<R>): BackendParser<R> => {
+  let rowDecoder: RowDecoder<R> | undefined = options?.rowDecoder
+  const decode = (type: number, bytes: Uint8Array, start: number, end: number): BackendMessage<R | RawRow> => {
     // One message per result row: skip the Reader and the dispatch.
     if (type === BackendType.DataRow) {
       return rowDecoder === undefined
@@ -386,7 +386,7 @@ export const makeBackendParser = <V = never>(options?: BackendParserOptions<V>):
     r.expectEnd(message._tag)
     return message
   }
-  const parser = makeFramer<BackendMessage<V | Uint8Array | null>>({
+  const parser = makeFramer<BackendMessage<R | RawRow>>({
     limits: backendLimitTable(options?.limits),
     decode,
     startup: false,

@@ -26,12 +26,12 @@ export type FieldReader<A = unknown> = (bytes: Uint8Array, start: number, length
 
 /**
  * Turns the body of one DataRow (`bytes[start, end)`, column count included)
- * into its values.
+ * into a row: an array of values, or an object keyed by column name.
  *
  * @since 0.1.0
  * @category models
  */
-export type RowDecoder<V> = (bytes: Uint8Array, start: number, end: number) => Array<V>
+export type RowDecoder<R> = (bytes: Uint8Array, start: number, end: number) => R
 
 /**
  * How a column is decoded: one of the inline binary kinds, or `Custom` with a
@@ -73,6 +73,8 @@ export interface ColumnDecoder {
   readonly kind: ColumnKind
   /** Required for `Custom`. */
   readonly read?: FieldReader | undefined
+  /** The property name in object rows; default the column's position. */
+  readonly name?: string | undefined
 }
 
 // Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
@@ -102,13 +104,21 @@ const timestampMillis = (b: Uint8Array, p: number): number => {
 }
 
 /**
- * Builds a row decoder from one decoder per column. A row whose column count
- * differs from `columns.length` is a ProtocolError.
+ * Builds a row decoder from one decoder per column: rows come out as arrays
+ * of values, or with `"object"` as objects with one property per column
+ * named by `ColumnDecoder.name` (a later column of the same name wins, as in
+ * most drivers). A row whose column count differs from `columns.length` is a
+ * ProtocolError.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeRowDecoder = (columns: ReadonlyArray<ColumnDecoder>): RowDecoder<unknown> => {
+export function makeRowDecoder(columns: ReadonlyArray<ColumnDecoder>, shape?: "array"): RowDecoder<Array<unknown>>
+export function makeRowDecoder(columns: ReadonlyArray<ColumnDecoder>, shape: "object"): RowDecoder<Record<string, unknown>>
+export function makeRowDecoder(
+  columns: ReadonlyArray<ColumnDecoder>,
+  shape: "array" | "object" = "array"
+): RowDecoder<Array<unknown> | Record<string, unknown>> {
   const count = columns.length
   const kinds = new Uint8Array(count)
   const readers: Array<FieldReader | undefined> = new Array(count)
@@ -116,70 +126,76 @@ export const makeRowDecoder = (columns: ReadonlyArray<ColumnDecoder>): RowDecode
     kinds[i] = columns[i]!.kind
     readers[i] = columns[i]!.read
   }
+  // For object rows every property is written in the same order for every
+  // row, so rows share one hidden class; no array is built in between.
+  const keys = shape === "array" ? undefined : columns.map((column, i) => column.name ?? String(i))
   return (bytes, start, end) => {
     if (start + 2 > end) fail("Truncated", "DataRow: missing column count")
     const actual = (bytes[start]! << 8) | bytes[start + 1]!
     if (actual !== count) fail("InvalidValue", `DataRow has ${actual} columns, the RowDescription ${count}`)
-    const values: Array<unknown> = new Array(count)
+    const values: Array<unknown> | undefined = keys === undefined ? new Array(count) : undefined
+    const row: Record<string, unknown> | undefined = keys === undefined ? undefined : {}
     let p = start + 2
     for (let i = 0; i < count; i++) {
       if (p + 4 > end) fail("Truncated", `DataRow: column ${i} of ${count} has no length`)
       const length = readInt32(bytes, p)
       p += 4
+      let value: unknown = null
       if (length < 0) {
         if (length !== -1) fail("InvalidLength", `DataRow: column ${i} has length ${length}`)
-        values[i] = null
-        continue
+      } else {
+        if (p + length > end) fail("Truncated", `DataRow: column ${i} declares ${length} bytes, ${end - p} left`)
+        switch (kinds[i]) {
+          case ColumnKind.Text:
+            value = decodeUtf8(bytes, p, p + length)
+            break
+          case ColumnKind.Int4:
+            expectLength(length, 4, i)
+            value = readInt32(bytes, p)
+            break
+          case ColumnKind.Int2:
+            expectLength(length, 2, i)
+            value = ((bytes[p]! << 8) | bytes[p + 1]!) << 16 >> 16
+            break
+          case ColumnKind.Int8:
+            expectLength(length, 8, i)
+            value = (BigInt(readInt32(bytes, p)) << 32n) | BigInt(readInt32(bytes, p + 4) >>> 0)
+            break
+          case ColumnKind.Float4:
+            expectLength(length, 4, i)
+            float.setInt32(0, readInt32(bytes, p))
+            value = float.getFloat32(0)
+            break
+          case ColumnKind.Float8:
+            expectLength(length, 8, i)
+            float.setInt32(0, readInt32(bytes, p))
+            float.setInt32(4, readInt32(bytes, p + 4))
+            value = float.getFloat64(0)
+            break
+          case ColumnKind.Bool:
+            expectLength(length, 1, i)
+            value = bytes[p] !== 0
+            break
+          case ColumnKind.TimestampDate:
+            expectLength(length, 8, i)
+            value = new Date(timestampMillis(bytes, p))
+            break
+          case ColumnKind.Oid:
+            expectLength(length, 4, i)
+            value = readInt32(bytes, p) >>> 0
+            break
+          case ColumnKind.Custom:
+            value = readers[i]!(bytes, p, length)
+            break
+          default:
+            value = bytes.slice(p, p + length)
+        }
+        p += length
       }
-      if (p + length > end) fail("Truncated", `DataRow: column ${i} declares ${length} bytes, ${end - p} left`)
-      switch (kinds[i]) {
-        case ColumnKind.Text:
-          values[i] = decodeUtf8(bytes, p, p + length)
-          break
-        case ColumnKind.Int4:
-          expectLength(length, 4, i)
-          values[i] = readInt32(bytes, p)
-          break
-        case ColumnKind.Int2:
-          expectLength(length, 2, i)
-          values[i] = ((bytes[p]! << 8) | bytes[p + 1]!) << 16 >> 16
-          break
-        case ColumnKind.Int8:
-          expectLength(length, 8, i)
-          values[i] = (BigInt(readInt32(bytes, p)) << 32n) | BigInt(readInt32(bytes, p + 4) >>> 0)
-          break
-        case ColumnKind.Float4:
-          expectLength(length, 4, i)
-          float.setInt32(0, readInt32(bytes, p))
-          values[i] = float.getFloat32(0)
-          break
-        case ColumnKind.Float8:
-          expectLength(length, 8, i)
-          float.setInt32(0, readInt32(bytes, p))
-          float.setInt32(4, readInt32(bytes, p + 4))
-          values[i] = float.getFloat64(0)
-          break
-        case ColumnKind.Bool:
-          expectLength(length, 1, i)
-          values[i] = bytes[p] !== 0
-          break
-        case ColumnKind.TimestampDate:
-          expectLength(length, 8, i)
-          values[i] = new Date(timestampMillis(bytes, p))
-          break
-        case ColumnKind.Oid:
-          expectLength(length, 4, i)
-          values[i] = readInt32(bytes, p) >>> 0
-          break
-        case ColumnKind.Custom:
-          values[i] = readers[i]!(bytes, p, length)
-          break
-        default:
-          values[i] = bytes.slice(p, p + length)
-      }
-      p += length
+      if (row === undefined) values![i] = value
+      else row[keys![i]!] = value
     }
     if (p !== end) fail("TrailingBytes", `DataRow: ${end - p} byte(s) after the last column`)
-    return values
+    return row === undefined ? values! : row
   }
 }

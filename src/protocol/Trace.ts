@@ -120,4 +120,5 @@ export const traceBackend = (message: BackendMessage<unknown>, options?: TraceOp
 
 /** A DataRow from a parser with a row decoder holds values, not bytes: it has no wire length here. */
 const isRawMessage = (message: BackendMessage<unknown>): message is BackendMessage =>
-  message._tag !== "DataRow" || message.values.every((value) => value === null || value instanceof Uint8Array)
+  message._tag !== "DataRow" ||
+  (Array.isArray(message.values) && message.values.every((value: unknown) => value === null || value instanceof Uint8Array))

@@ -99,16 +99,25 @@ export const decodeRowDescription = (r: Reader): RowDescription => {
 }
 
 /**
- * One result row: by default each value is the column's bytes in the format
- * the RowDescription announced, or `null` for SQL NULL; a parser given a
- * `RowDecoder` emits decoded values instead (`V`).
+ * The raw values of a DataRow: each column's bytes in the format the
+ * RowDescription announced, or `null` for SQL NULL.
  *
  * @since 0.1.0
  * @category models
  */
-export interface DataRow<V = Uint8Array | null> {
+export type RawRow = ReadonlyArray<Uint8Array | null>
+
+/**
+ * One result row. By default `values` is the raw row; a parser given a
+ * `RowDecoder` emits whatever the decoder builds instead (`R`: an array of
+ * decoded values, or an object keyed by column name).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DataRow<R = RawRow> {
   readonly _tag: "DataRow"
-  readonly values: ReadonlyArray<V>
+  readonly values: R
 }
 
 /** @internal */
