@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { fail } from "./ProtocolError.ts"
+import { CodecFailure, fail } from "./ProtocolError.ts"
 import { decodeUtf8 } from "./Utf8.ts"
 
 /**
@@ -68,6 +68,16 @@ export const ColumnKind = {
 /** @since 0.1.0 @category models */
 export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind]
 
+/**
+ * Told about a value that does not decode (the column's position and why);
+ * the row then holds `undefined` there and parsing goes on. Without a
+ * handler such a value fails the parser.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ValueErrorHandler = (column: number, reason: string) => void
+
 /** @since 0.1.0 @category models */
 export interface ColumnDecoder {
   readonly kind: ColumnKind
@@ -113,11 +123,20 @@ const timestampMillis = (b: Uint8Array, p: number): number => {
  * @since 0.1.0
  * @category constructors
  */
-export function makeRowDecoder(columns: ReadonlyArray<ColumnDecoder>, shape?: "array"): RowDecoder<Array<unknown>>
-export function makeRowDecoder(columns: ReadonlyArray<ColumnDecoder>, shape: "object"): RowDecoder<Record<string, unknown>>
 export function makeRowDecoder(
   columns: ReadonlyArray<ColumnDecoder>,
-  shape: "array" | "object" = "array"
+  shape?: "array",
+  onValueError?: ValueErrorHandler
+): RowDecoder<Array<unknown>>
+export function makeRowDecoder(
+  columns: ReadonlyArray<ColumnDecoder>,
+  shape: "object",
+  onValueError?: ValueErrorHandler
+): RowDecoder<Record<string, unknown>>
+export function makeRowDecoder(
+  columns: ReadonlyArray<ColumnDecoder>,
+  shape: "array" | "object" = "array",
+  onValueError?: ValueErrorHandler
 ): RowDecoder<Array<unknown> | Record<string, unknown>> {
   const count = columns.length
   const kinds = new Uint8Array(count)
@@ -136,64 +155,86 @@ export function makeRowDecoder(
     const values: Array<unknown> | undefined = keys === undefined ? new Array(count) : undefined
     const row: Record<string, unknown> | undefined = keys === undefined ? undefined : {}
     let p = start + 2
-    for (let i = 0; i < count; i++) {
-      if (p + 4 > end) fail("Truncated", `DataRow: column ${i} of ${count} has no length`)
-      const length = readInt32(bytes, p)
-      p += 4
-      let value: unknown = null
-      if (length < 0) {
-        if (length !== -1) fail("InvalidLength", `DataRow: column ${i} has length ${length}`)
-      } else {
-        if (p + length > end) fail("Truncated", `DataRow: column ${i} declares ${length} bytes, ${end - p} left`)
-        switch (kinds[i]) {
-          case ColumnKind.Text:
-            value = decodeUtf8(bytes, p, p + length)
-            break
-          case ColumnKind.Int4:
-            expectLength(length, 4, i)
-            value = readInt32(bytes, p)
-            break
-          case ColumnKind.Int2:
-            expectLength(length, 2, i)
-            value = ((bytes[p]! << 8) | bytes[p + 1]!) << 16 >> 16
-            break
-          case ColumnKind.Int8:
-            expectLength(length, 8, i)
-            value = (BigInt(readInt32(bytes, p)) << 32n) | BigInt(readInt32(bytes, p + 4) >>> 0)
-            break
-          case ColumnKind.Float4:
-            expectLength(length, 4, i)
-            float.setInt32(0, readInt32(bytes, p))
-            value = float.getFloat32(0)
-            break
-          case ColumnKind.Float8:
-            expectLength(length, 8, i)
-            float.setInt32(0, readInt32(bytes, p))
-            float.setInt32(4, readInt32(bytes, p + 4))
-            value = float.getFloat64(0)
-            break
-          case ColumnKind.Bool:
-            expectLength(length, 1, i)
-            value = bytes[p] !== 0
-            break
-          case ColumnKind.TimestampDate:
-            expectLength(length, 8, i)
-            value = new Date(timestampMillis(bytes, p))
-            break
-          case ColumnKind.Oid:
-            expectLength(length, 4, i)
-            value = readInt32(bytes, p) >>> 0
-            break
-          case ColumnKind.Custom:
-            value = readers[i]!(bytes, p, length)
-            break
-          default:
-            value = bytes.slice(p, p + length)
+    let i = 0
+    // Where the value being decoded ends, or -1 while reading the row's
+    // structure: a failure inside a value may be survivable, one in the
+    // structure never is. The try sits outside the column loop so the loop
+    // itself carries no handler.
+    let valueEnd = -1
+    for (;;) {
+      try {
+        for (; i < count; i++) {
+          valueEnd = -1
+          if (p + 4 > end) fail("Truncated", `DataRow: column ${i} of ${count} has no length`)
+          const length = readInt32(bytes, p)
+          p += 4
+          let value: unknown = null
+          if (length < 0) {
+            if (length !== -1) fail("InvalidLength", `DataRow: column ${i} has length ${length}`)
+          } else {
+            if (p + length > end) fail("Truncated", `DataRow: column ${i} declares ${length} bytes, ${end - p} left`)
+            valueEnd = p + length
+            switch (kinds[i]) {
+              case ColumnKind.Text:
+                value = decodeUtf8(bytes, p, p + length)
+                break
+              case ColumnKind.Int4:
+                expectLength(length, 4, i)
+                value = readInt32(bytes, p)
+                break
+              case ColumnKind.Int2:
+                expectLength(length, 2, i)
+                value = ((bytes[p]! << 8) | bytes[p + 1]!) << 16 >> 16
+                break
+              case ColumnKind.Int8:
+                expectLength(length, 8, i)
+                value = (BigInt(readInt32(bytes, p)) << 32n) | BigInt(readInt32(bytes, p + 4) >>> 0)
+                break
+              case ColumnKind.Float4:
+                expectLength(length, 4, i)
+                float.setInt32(0, readInt32(bytes, p))
+                value = float.getFloat32(0)
+                break
+              case ColumnKind.Float8:
+                expectLength(length, 8, i)
+                float.setInt32(0, readInt32(bytes, p))
+                float.setInt32(4, readInt32(bytes, p + 4))
+                value = float.getFloat64(0)
+                break
+              case ColumnKind.Bool:
+                expectLength(length, 1, i)
+                value = bytes[p] !== 0
+                break
+              case ColumnKind.TimestampDate:
+                expectLength(length, 8, i)
+                value = new Date(timestampMillis(bytes, p))
+                break
+              case ColumnKind.Oid:
+                expectLength(length, 4, i)
+                value = readInt32(bytes, p) >>> 0
+                break
+              case ColumnKind.Custom:
+                value = readers[i]!(bytes, p, length)
+                break
+              default:
+                value = bytes.slice(p, p + length)
+            }
+            p += length
+          }
+          if (row === undefined) values![i] = value
+          else row[keys![i]!] = value
         }
-        p += length
+        break
+      } catch (thrown) {
+        // A value that does not decode: with a handler it fails the query,
+        // not the stream (the frame itself was well formed).
+        if (onValueError === undefined || valueEnd === -1) throw thrown
+        onValueError(i, thrown instanceof CodecFailure ? thrown.message : `decoder failed: ${String(thrown)}`)
+        if (row === undefined) values![i] = undefined
+        else row[keys![i]!] = undefined
+        p = valueEnd
+        i++
       }
-      if (row === undefined) values![i] = value
-      else row[keys![i]!] = value
     }
     if (p !== end) fail("TrailingBytes", `DataRow: ${end - p} byte(s) after the last column`)
     return row === undefined ? values! : row

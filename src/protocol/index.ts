@@ -36,7 +36,7 @@ export {
   type Parser
 } from "./Parser.ts"
 export { ProtocolError, type ProtocolErrorReason } from "./ProtocolError.ts"
-export { ColumnKind, type ColumnDecoder, type FieldReader, makeRowDecoder, type RowDecoder } from "./RowDecoder.ts"
+export { ColumnKind, type ColumnDecoder, type FieldReader, makeRowDecoder, type RowDecoder, type ValueErrorHandler } from "./RowDecoder.ts"
 export * as SqlState from "./SqlState.ts"
 export { parameterFormat, writeParameter } from "./ParameterWriter.ts"
 export { traceBackend, traceFrontend, type TraceOptions } from "./Trace.ts"

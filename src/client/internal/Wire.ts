@@ -1,0 +1,158 @@
+/**
+ * The one owner of a connection's state: the parser, the outgoing buffer, the
+ * FIFO of requests waiting for their responses, the transaction status and
+ * the server parameters. Everything here is synchronous and runs inside the
+ * reader fiber (routing) or the caller's fiber (submitting); the Effect
+ * plumbing around it lives in `PgConnection.ts`.
+ *
+ * Routing follows tokio-postgres: NoticeResponse, NotificationResponse and
+ * ParameterStatus are split off first; every other message belongs to the
+ * request at the head of the FIFO, which says when it is complete (its
+ * ReadyForQuery arrived).
+ *
+ * @internal
+ */
+import type { BackendMessage } from "../../protocol/Backend.ts"
+import type { NoticeFields } from "../../protocol/messages/Notice.ts"
+import type { NotificationResponse } from "../../protocol/messages/Notice.ts"
+import type { TransactionStatus } from "../../protocol/messages/Session.ts"
+import { makeBackendParser, type BackendParser } from "../../protocol/Parser.ts"
+import { CodecFailure, ProtocolError, toProtocolError } from "../../protocol/ProtocolError.ts"
+import { Writer } from "../../protocol/Writer.ts"
+import type { ConnectionError } from "../../transport/ConnectionError.ts"
+import type { PgServerError } from "../PgServerError.ts"
+
+/** A row as the client hands it out. */
+export type Row = Record<string, unknown>
+
+export type Message = BackendMessage<Row | ReadonlyArray<Uint8Array | null>>
+
+/** Why the connection cannot carry requests any more. */
+export type WireFailure = ConnectionError | ProtocolError | PgServerError
+
+/**
+ * A request waiting for its responses. Each one ends with its own
+ * ReadyForQuery (every request carries its own Sync), so one failing request
+ * does not fail its neighbours.
+ */
+export interface Request {
+  /** Handles one message; returns true when the request is complete. */
+  readonly onMessage: (message: Message, wire: Wire) => boolean
+  /** The connection failed before the request completed. */
+  readonly onFailure: (error: WireFailure) => void
+}
+
+export interface WireHooks {
+  readonly onNotice: (fields: NoticeFields) => void
+  readonly onNotification: (message: NotificationResponse) => void
+  readonly onParameter: (name: string, value: string) => void
+  readonly onStatus: (status: TransactionStatus) => void
+  /** Bytes are waiting in the writer: make sure they are flushed. */
+  readonly wakeWriter: () => void
+}
+
+export class Wire {
+  readonly parser: BackendParser<Row> = makeBackendParser<Row>()
+  readonly writer = new Writer(16 * 1024)
+  private readonly queue: Array<Request | undefined> = []
+  private head = 0
+  status: TransactionStatus = "I"
+  failure: WireFailure | undefined
+  private readonly hooks: WireHooks
+
+  constructor(hooks: WireHooks) {
+    this.hooks = hooks
+  }
+
+  /** Requests submitted and not yet complete. */
+  get pending(): number {
+    return this.queue.length - this.head
+  }
+
+  /** The request the server is working on (the oldest incomplete one). */
+  get current(): Request | undefined {
+    return this.queue[this.head]
+  }
+
+  isCurrent(request: Request): boolean {
+    return this.queue[this.head] === request
+  }
+
+  /**
+   * Encodes a request's messages and queues it, in one synchronous step, so
+   * the order of the FIFO is the order of the bytes. Returns the encoding
+   * failure, if any (nothing of it is written or queued then).
+   */
+  submit(request: Request, encode: (writer: Writer) => void): ProtocolError | WireFailure | undefined {
+    if (this.failure !== undefined) return this.failure
+    const mark = this.writer.mark()
+    try {
+      encode(this.writer)
+    } catch (thrown) {
+      this.writer.rollback(mark)
+      if (thrown instanceof CodecFailure) return toProtocolError(thrown, -1, undefined)
+      throw thrown
+    }
+    this.queue.push(request)
+    this.hooks.wakeWriter()
+    return undefined
+  }
+
+  /** Routes one backend message. */
+  readonly route = (message: Message): void => {
+    switch (message._tag) {
+      case "NoticeResponse":
+        return this.hooks.onNotice(message.fields)
+      case "NotificationResponse":
+        return this.hooks.onNotification(message)
+      case "ParameterStatus":
+        return this.hooks.onParameter(message.name, message.value)
+    }
+    if (message._tag === "ReadyForQuery") {
+      this.status = message.transactionStatus
+      this.hooks.onStatus(message.transactionStatus)
+    }
+    const request = this.queue[this.head]
+    if (request === undefined) return this.unsolicited(message)
+    if (request.onMessage(message, this)) {
+      this.queue[this.head++] = undefined
+      this.parser.setRowDecoder(undefined)
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head)
+        this.head = 0
+      }
+    }
+  }
+
+  /** A message with no request waiting: only a FATAL error (admin shutdown) may arrive so. */
+  private unsolicited(message: Message): void {
+    throw new UnexpectedMessage(message)
+  }
+
+  /** Fails every waiting request; the connection is unusable from here on. */
+  fail(error: WireFailure): void {
+    if (this.failure !== undefined) return
+    this.failure = error
+    const waiting = this.queue.slice(this.head)
+    this.queue.length = 0
+    this.head = 0
+    for (const request of waiting) request?.onFailure(error)
+  }
+}
+
+/** Thrown out of `route` for a message no request can take; the reader turns it into a failure. */
+export class UnexpectedMessage {
+  readonly message: Message
+  constructor(message: Message) {
+    this.message = message
+  }
+}
+
+/** The ProtocolError for a message that does not fit the state it arrived in. */
+export const unexpected = (message: Message, state: string): ProtocolError =>
+  new ProtocolError({
+    reason: "InvalidValue",
+    message: `unexpected ${message._tag} ${state}`,
+    offset: -1,
+    messageType: message._tag
+  })
