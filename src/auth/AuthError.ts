@@ -93,7 +93,9 @@ export type AuthErrorReason = typeof AuthErrorReason.Type
  */
 export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
   reason: AuthErrorReason,
-  message: Schema.String
+  message: Schema.String,
+  /** The server's own report, when the server refused (e.g. its ErrorResponse with every field). */
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
 /**

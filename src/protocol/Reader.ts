@@ -75,20 +75,23 @@ export class Reader {
     return this.u16(what)
   }
 
-  /** A view of the next `count` bytes. */
+  /**
+   * A view of the next `count` bytes: always a plain `Uint8Array`, even when
+   * the chunk being read is a Node `Buffer`.
+   */
   take(count: number, what = "bytes"): Uint8Array {
     if (count < 0) fail("InvalidLength", `${what}: negative length ${count}`)
     this.need(count, what)
     const p = this.position
     this.position = p + count
-    return this.bytes.subarray(p, p + count)
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + p, count)
   }
 
   /** A view of everything left in the message. */
   rest(): Uint8Array {
     const p = this.position
     this.position = this.end
-    return this.bytes.subarray(p, this.end)
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + p, this.end - p)
   }
 
   /** An int32 length followed by that many bytes; -1 is SQL NULL. */

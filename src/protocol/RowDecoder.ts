@@ -216,8 +216,12 @@ export function makeRowDecoder(
               case ColumnKind.Custom:
                 value = readers[i]!(bytes, p, length)
                 break
-              default:
-                value = bytes.slice(p, p + length)
+              default: {
+                // A copy, as a plain Uint8Array even when the chunk is a Node Buffer.
+                const copy = new Uint8Array(length)
+                copy.set(bytes.subarray(p, p + length))
+                value = copy
+              }
             }
             p += length
           }

@@ -18,6 +18,7 @@ import type { NotificationResponse } from "../../protocol/messages/Notice.ts"
 import type { TransactionStatus } from "../../protocol/messages/Session.ts"
 import { makeBackendParser, type BackendParser } from "../../protocol/Parser.ts"
 import { CodecFailure, ProtocolError, toProtocolError } from "../../protocol/ProtocolError.ts"
+import type { ValueErrorHandler } from "../../protocol/RowDecoder.ts"
 import { Writer } from "../../protocol/Writer.ts"
 import type { ConnectionError } from "../../transport/ConnectionError.ts"
 import type { PgServerError } from "../PgServerError.ts"
@@ -36,8 +37,14 @@ export type WireFailure = ConnectionError | ProtocolError | PgServerError
  * does not fail its neighbours.
  */
 export interface Request {
-  /** Handles one message; returns true when the request is complete. */
+  /** Handles one message; returns true when the request has all its responses. */
   readonly onMessage: (message: Message, wire: Wire) => boolean
+  /**
+   * Hands the outcome to the caller. Called after the request left the FIFO
+   * and after the whole chunk was routed, never from inside routing: a
+   * resumed caller may run at once and submit again.
+   */
+  readonly complete: () => void
   /** The connection failed before the request completed. */
   readonly onFailure: (error: WireFailure) => void
 }
@@ -56,8 +63,14 @@ export class Wire {
   readonly writer = new Writer(16 * 1024)
   private readonly queue: Array<Request | undefined> = []
   private head = 0
+  /** Requests that got their last response in the chunk being routed. */
+  private completed: Array<Request> = []
   status: TransactionStatus = "I"
   failure: WireFailure | undefined
+  /** Abandoned requests the server reported as cancelled (57014). */
+  cancelled = 0
+  /** Told about result values that do not decode; set by the request whose rows are arriving. */
+  valueError: ValueErrorHandler | undefined
   private readonly hooks: WireHooks
 
   constructor(hooks: WireHooks) {
@@ -98,6 +111,16 @@ export class Wire {
     return undefined
   }
 
+  /**
+   * Writes messages that answer the current request mid-flight (a CopyFail)
+   * and start no request of their own.
+   */
+  submitRaw(encode: (writer: Writer) => void): void {
+    if (this.failure !== undefined) return
+    encode(this.writer)
+    this.hooks.wakeWriter()
+  }
+
   /** Routes one backend message. */
   readonly route = (message: Message): void => {
     switch (message._tag) {
@@ -116,12 +139,21 @@ export class Wire {
     if (request === undefined) return this.unsolicited(message)
     if (request.onMessage(message, this)) {
       this.queue[this.head++] = undefined
+      this.completed.push(request)
       this.parser.setRowDecoder(undefined)
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head)
         this.head = 0
       }
     }
+  }
+
+  /** Completes the requests whose responses arrived; call after routing a chunk. */
+  flushCompleted(): void {
+    if (this.completed.length === 0) return
+    const done = this.completed
+    this.completed = []
+    for (const request of done) request.complete()
   }
 
   /** A message with no request waiting: only a FATAL error (admin shutdown) may arrive so. */
@@ -133,6 +165,7 @@ export class Wire {
   fail(error: WireFailure): void {
     if (this.failure !== undefined) return
     this.failure = error
+    this.flushCompleted()
     const waiting = this.queue.slice(this.head)
     this.queue.length = 0
     this.head = 0

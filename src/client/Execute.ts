@@ -1,0 +1,117 @@
+/**
+ * The simple query protocol: one Query message that may hold several
+ * statements, and every statement's result back. Rows come in text format
+ * and are decoded by column type.
+ *
+ * As in PostgreSQL, the statements of one string run in one implicit
+ * transaction unless they manage transactions themselves, and execution
+ * stops at the first error.
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { encodeFrontendInto } from "../protocol/Frontend.ts"
+import type { FieldDescription } from "../protocol/messages/Query.ts"
+import { makeRowDecoder } from "../protocol/RowDecoder.ts"
+import type { Writer } from "../protocol/Writer.ts"
+import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
+import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
+import { type QueryResult, rowCountOf } from "./Query.ts"
+import { ValueDecodeError } from "./QueryErrors.ts"
+import * as TypeMap from "./TypeMap.ts"
+
+export class SimpleRequest implements Request {
+  private readonly results: Array<QueryResult> = []
+  private rows: Array<Row> = []
+  private fields: ReadonlyArray<FieldDescription> = []
+  private error: PgServerError | ValueDecodeError | undefined
+  abandoned = false
+  started = false
+  resume: ((effect: Effect.Effect<ReadonlyArray<QueryResult>, PgServerError | ValueDecodeError | WireFailure>) => void) | undefined
+  readonly sql: string
+
+  constructor(sql: string) {
+    this.sql = sql
+  }
+
+  encode(w: Writer): void {
+    encodeFrontendInto(w, { _tag: "Query", query: this.sql })
+  }
+
+  private readonly reportValueError = (column: number, reason: string): void => {
+    if (this.error !== undefined) return
+    const field = this.fields[column]
+    this.error = new ValueDecodeError({
+      message: `column "${field?.name ?? column}" (type ${field?.dataTypeOid}): ${reason}`,
+      column: field?.name ?? String(column),
+      dataTypeOid: field?.dataTypeOid ?? 0,
+      query: this.sql
+    })
+  }
+
+  private endStatement(command: string): void {
+    this.results.push({ rows: this.rows, command, rowCount: rowCountOf(command), fields: this.fields })
+    this.rows = []
+    this.fields = []
+  }
+
+  onMessage(message: Message, wire: Wire): boolean {
+    this.started = true
+    switch (message._tag) {
+      case "RowDescription": {
+        const fields = message.fields
+        this.fields = fields
+        wire.valueError = this.reportValueError
+        wire.parser.setRowDecoder(
+          makeRowDecoder(
+            fields.map((f) => ({ ...(f.format === 1 ? TypeMap.resultColumn(f.dataTypeOid).decoder : TypeMap.textColumn(f.dataTypeOid)), name: f.name })),
+            "object",
+            (column, reason) => wire.valueError?.(column, reason)
+          )
+        )
+        return false
+      }
+      case "DataRow":
+        if (!this.abandoned) this.rows.push(message.values as Row)
+        return false
+      case "CommandComplete":
+        wire.parser.setRowDecoder(undefined)
+        this.endStatement(message.tag)
+        return false
+      case "EmptyQueryResponse":
+        this.endStatement("")
+        return false
+      case "ErrorResponse":
+        if (this.error === undefined || this.error._tag === "ValueDecodeError") {
+          this.error = fromNoticeFields(message.fields, this.sql)
+        }
+        return false
+      case "CopyInResponse":
+        // COPY FROM STDIN needs copyFrom; refuse it so the server does not wait forever.
+        wire.submitRaw((w) =>
+          encodeFrontendInto(w, { _tag: "CopyFail", message: "COPY FROM STDIN is not supported by execute(); use copyFrom" })
+        )
+        return false
+      case "CopyOutResponse":
+      case "CopyData":
+      case "CopyDone":
+        return false
+      case "ReadyForQuery":
+        wire.valueError = undefined
+        if (this.abandoned && this.error?._tag === "PgServerError" && this.error.code === "57014") wire.cancelled++
+        return true
+    }
+    throw unexpected(message, "in a simple query result")
+  }
+
+  complete(): void {
+    if (this.abandoned) return
+    const resume = this.resume!
+    resume(this.error !== undefined ? Exit.fail(this.error) : Exit.succeed(this.results))
+  }
+
+  onFailure(error: WireFailure): void {
+    if (!this.abandoned) this.resume?.(Exit.fail(error))
+  }
+}

@@ -1,0 +1,566 @@
+/**
+ * A connection to PostgreSQL as an Effect service: `PgConnection.layer(config)`
+ * is a scoped Layer, `PgConnection.make(config)` the Effect behind it.
+ *
+ * Connecting runs the startup handshake (`Startup.ts`) over the transport;
+ * then one reader fiber owns the socket's input and routes each message to
+ * the request at the head of a FIFO (`internal/Wire.ts`), and one writer
+ * fiber sends whatever requests have queued, so requests from many fibers
+ * are pipelined in one write. Interrupting a running query sends a
+ * CancelRequest on a side connection and returns at once; the connection
+ * drains the cancelled request in the background and stays usable.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import type * as Socket from "effect/socket/Socket"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { AuthError } from "../auth/AuthError.ts"
+import { encodeFrontend, type FrontendMessage } from "../protocol/Frontend.ts"
+import type { NoticeFields, NotificationResponse } from "../protocol/messages/Notice.ts"
+import type { TransactionStatus } from "../protocol/messages/Session.ts"
+import { StartupCode } from "../protocol/MessageType.ts"
+import { ProtocolError } from "../protocol/ProtocolError.ts"
+import { connect as transportConnect } from "../transport/Connect.ts"
+import { ConnectionError } from "../transport/ConnectionError.ts"
+import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
+import { sendCancelRequest } from "./Cancel.ts"
+import { type ConfigError, fromUrl, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
+import { SimpleRequest } from "./Execute.ts"
+import { type Message, UnexpectedMessage, Wire, type WireFailure } from "./internal/Wire.ts"
+import { fromNoticeFields, PgServerError } from "./PgServerError.ts"
+import { BoundRequest, PrepareRequest, type QueryResult } from "./Query.ts"
+import { ParameterError, StaleStatementError, type ValueDecodeError } from "./QueryErrors.ts"
+import { rejectsNewerProtocol, runStartup, type SessionInfo, type StartupError } from "./Startup.ts"
+import { type PreparedStatement, StatementCache } from "./StatementCache.ts"
+
+/**
+ * A notice or warning the server sent (RAISE NOTICE, deprecation warnings...).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PgNotice = NoticeFields
+
+/**
+ * A NOTIFY delivered to this session.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgNotification {
+  readonly channel: string
+  readonly payload: string
+  /** The notifying backend's process id. */
+  readonly processId: number
+}
+
+/**
+ * What a query can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type QueryError =
+  | PgServerError
+  | ConnectionError
+  | ProtocolError
+  | ValueDecodeError
+  | StaleStatementError
+  | ParameterError
+
+/**
+ * What connecting can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ConnectError = ConnectionError | ProtocolError | AuthError | PgServerError | ConfigError
+
+/**
+ * Counters of one connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionStats {
+  readonly statementCacheHits: number
+  readonly statementCacheMisses: number
+  readonly statementCacheEvictions: number
+  readonly preparedStatements: number
+  readonly cancelsSent: number
+  /** Interrupted queries the server confirmed as cancelled (SQLSTATE 57014). */
+  readonly queriesCancelled: number
+  readonly pendingRequests: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PgConnectionShape {
+  /** What the startup handshake established: protocol version, cancel key, server parameters. */
+  readonly info: SessionInfo
+  /** Runs one statement on the extended protocol (prepared and cached), with `$1...` parameters. */
+  readonly query: (sql: string, params?: ReadonlyArray<unknown>) => Effect.Effect<QueryResult, QueryError>
+  /** Runs a string of statements on the simple protocol; every statement's result comes back. */
+  readonly execute: (sql: string) => Effect.Effect<ReadonlyArray<QueryResult>, QueryError>
+  /** Notices and warnings from the server. */
+  readonly notices: Stream.Stream<PgNotice>
+  /** NOTIFY messages for the channels this session listens to. */
+  readonly notifications: Stream.Stream<PgNotification>
+  /** The server's reported parameters (server_version, TimeZone, ...), kept current. */
+  readonly parameters: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, string>>
+  /** The transaction status of the latest ReadyForQuery: I idle, T in a transaction, E failed transaction. */
+  readonly transactionStatus: Effect.Effect<TransactionStatus>
+  /** Every change of the transaction status. */
+  readonly transactionStatusChanges: Stream.Stream<TransactionStatus>
+  /** Asks the server to cancel whatever this session is running now. */
+  readonly cancel: Effect.Effect<void, ConnectionError>
+  readonly stats: Effect.Effect<ConnectionStats>
+  /** Why the connection stopped working, if it did. */
+  readonly failure: Effect.Effect<WireFailure | undefined>
+}
+
+const socketFailure = (cause: Socket.SocketError, what: string): ConnectionError => {
+  const reason = cause.reason
+  if (reason._tag === "SocketCloseError") {
+    return new ConnectionError({ reason: "Closed", message: `the server closed the connection (${what})`, cause })
+  }
+  return new ConnectionError({ reason: "SocketError", message: `${what}: ${cause.message}`, cause })
+}
+
+/** The TLS options for one attempt, from libpq's sslmode. */
+const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undefined => {
+  if (!attemptTls) return undefined
+  const mode = config.sslMode
+  const verification = mode === "verify-full"
+    ? "full" as const
+    : mode === "verify-ca" || (mode === "require" && config.sslRootCert !== undefined)
+    ? "ca" as const
+    : "none" as const
+  return {
+    negotiation: config.sslNegotiation,
+    required: mode === "require" || mode === "verify-ca" || mode === "verify-full" || mode === "allow",
+    verification,
+    rootCertificates: config.sslRootCert,
+    certificate: config.sslCert,
+    key: config.sslKey,
+    passphrase: config.sslPassword,
+    crl: config.sslCrl,
+    sni: config.sslSni
+  }
+}
+
+interface Session {
+  readonly transport: Transport
+  readonly reader: Socket.Reader<Uint8Array>
+  readonly writer: Socket.Writer
+  readonly wire: Wire
+  readonly info: SessionInfo
+  readonly leftover: ReadonlyArray<Message>
+}
+
+/** The hooks a Wire calls, filled in once the session is up. */
+interface Hooks {
+  onNotice: (fields: NoticeFields) => void
+  onNotification: (message: NotificationResponse) => void
+  onParameter: (name: string, value: string) => void
+  onStatus: (status: TransactionStatus) => void
+  wakeWriter: () => void
+}
+
+const attempt = (
+  connect: Connect,
+  config: ResolvedConfig,
+  options: ConnectOptions,
+  protocolVersion: number,
+  hooks: Hooks
+): Effect.Effect<Session, StartupError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const transport = yield* connect(options)
+    const reader = yield* Effect.mapError(transport.socket.reader, (e) => socketFailure(e, "reading")) as Effect.Effect<
+      Socket.Reader<Uint8Array>,
+      ConnectionError,
+      Scope.Scope
+    >
+    const writer = yield* transport.socket.writer
+    const wire = new Wire({
+      onNotice: (f) => hooks.onNotice(f),
+      onNotification: (m) => hooks.onNotification(m),
+      onParameter: (n, v) => hooks.onParameter(n, v),
+      onStatus: (s) => hooks.onStatus(s),
+      wakeWriter: () => hooks.wakeWriter()
+    })
+    const inbox: Array<Message> = []
+    const next: Effect.Effect<Message, ConnectionError | ProtocolError> = Effect.suspend(() => {
+      const message = inbox.shift()
+      if (message !== undefined) return Effect.succeed(message)
+      return Effect.flatMap(Effect.mapError(reader.pull, (e) => socketFailure(e, "during startup")), (chunks) => {
+        for (const chunk of chunks) {
+          const error = wire.parser.push(chunk, (m) => {
+            inbox.push(m)
+          })
+          if (error !== undefined) return Effect.fail(error)
+        }
+        return next
+      })
+    })
+    const send = (message: FrontendMessage): Effect.Effect<void, ConnectionError | ProtocolError> => {
+      const bytes = encodeFrontend(message)
+      if (Result.isFailure(bytes)) return Effect.fail(bytes.failure)
+      return Effect.mapError(writer.write(bytes.success), (e) => socketFailure(e, "during startup"))
+    }
+    const info = yield* runStartup({ next: next as StartupIOMessages, send }, config, transport.tls, protocolVersion)
+    wire.status = info.transactionStatus
+    return { transport, reader, writer, wire, info, leftover: inbox }
+  })
+
+type StartupIOMessages = Parameters<typeof runStartup>[0]["next"]
+
+/**
+ * Opens a session in `scope`: sslmode retries (allow, prefer) and the
+ * fallback to protocol 3.0 for servers that refuse 3.2.
+ */
+const openSession = (
+  connect: Connect,
+  config: ResolvedConfig,
+  hooks: Hooks,
+  scope: Scope.Scope
+): Effect.Effect<Session, StartupError> => {
+  const unix = config.host.startsWith("/")
+  const base = { host: config.host, port: config.port, connectTimeout: config.connectTimeout, keepAlive: config.keepAlive }
+  const tryOnce = (tls: boolean, version: number) =>
+    Effect.gen(function*() {
+      const child = yield* Scope.fork(scope)
+      const exit = yield* Effect.exit(
+        Scope.provide(attempt(connect, config, { ...base, tls: tlsFor(config, tls) }, version, hooks), child)
+      )
+      if (Exit.isFailure(exit)) yield* Scope.close(child, exit)
+      return yield* exit
+    })
+  const withVersion = (tls: boolean) => {
+    const newest = config.maxProtocolVersion === "3.2" ? StartupCode.Protocol3_2 : StartupCode.Protocol3_0
+    return tryOnce(tls, newest).pipe(
+      Effect.catch((error: StartupError) =>
+        newest === StartupCode.Protocol3_2 && rejectsNewerProtocol(error) ? tryOnce(tls, StartupCode.Protocol3_0) : Effect.fail(error)
+      )
+    )
+  }
+  const retryable = (error: StartupError) => error._tag === "PgServerError" || error._tag === "ConnectionError"
+  switch (unix ? "disable" : config.sslMode) {
+    case "disable":
+      return withVersion(false)
+    case "allow":
+      // libpq: plain first; if that fails, with TLS.
+      return withVersion(false).pipe(Effect.catch((error: StartupError) => (retryable(error) ? withVersion(true) : Effect.fail(error))))
+    case "prefer":
+      // libpq: TLS first (plain if the server says 'N'); if that fails, plain.
+      return withVersion(true).pipe(
+        Effect.catch((error: StartupError) => (retryable(error) && error._tag !== "PgServerError" ? withVersion(false) : Effect.fail(error)))
+      )
+    default:
+      return withVersion(true)
+  }
+}
+
+/**
+ * Connects and returns the connection; it lives as long as the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  input: PgConnectionConfig | string,
+  options?: { readonly connect?: Connect | undefined }
+): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const config = yield* resolve(typeof input === "string" ? yield* fromUrl(input) : input)
+    const connect = options?.connect ?? transportConnect
+    const scope = yield* Effect.scope
+
+    const notices = yield* PubSub.unbounded<PgNotice>()
+    const notifications = yield* PubSub.unbounded<PgNotification>()
+    const statusChanges = yield* PubSub.unbounded<TransactionStatus>()
+    const serverParameters = new Map<string, string>()
+    let parametersDirty = false
+    let wakeResume: ((effect: Effect.Effect<void>) => void) | undefined
+    const hooks: Hooks = {
+      onNotice: (fields) => {
+        PubSub.publishUnsafe(notices, fields)
+      },
+      onNotification: (m) => {
+        PubSub.publishUnsafe(notifications, { channel: m.channel, payload: m.payload, processId: m.processId })
+      },
+      onParameter: (name, value) => {
+        serverParameters.set(name, value)
+        parametersDirty = true
+      },
+      onStatus: (status) => {
+        if (status !== lastStatus) {
+          lastStatus = status
+          PubSub.publishUnsafe(statusChanges, status)
+        }
+      },
+      wakeWriter: () => {
+        const resume = wakeResume
+        if (resume !== undefined) {
+          wakeResume = undefined
+          resume(Effect.void)
+        }
+      }
+    }
+    let lastStatus: TransactionStatus = "I"
+
+    const session = yield* openSession(connect, config, hooks, scope).pipe(
+      Effect.timeoutOrElse({
+        duration: config.connectTimeout,
+        orElse: () =>
+          Effect.fail(
+            new ConnectionError({
+              reason: "ConnectTimeout",
+              message: `could not connect and authenticate within ${Duration.format(config.connectTimeout)}`
+            })
+          )
+      })
+    )
+    const { info, wire, writer, reader, transport } = session
+    for (const [name, value] of info.parameters) serverParameters.set(name, value)
+    lastStatus = info.transactionStatus
+    const parameters = yield* SubscriptionRef.make<ReadonlyMap<string, string>>(new Map(serverParameters))
+    const cache = new StatementCache(config.statementCacheSize)
+    let cancelsSent = 0
+
+    // --- the reader fiber -------------------------------------------------
+    const toFailure = (thrown: unknown): WireFailure => {
+      if (thrown instanceof UnexpectedMessage) {
+        const message = thrown.message
+        if (message._tag === "ErrorResponse") return fromNoticeFields(message.fields)
+        return new ProtocolError({ reason: "InvalidValue", message: `unexpected ${message._tag} with no request waiting`, offset: -1 })
+      }
+      if (thrown instanceof ProtocolError) return thrown
+      return new ProtocolError({ reason: "InvalidValue", message: `message handling failed: ${String(thrown)}`, offset: -1 })
+    }
+    const deliver = (chunk: Uint8Array): WireFailure | undefined => {
+      try {
+        return wire.parser.push(chunk, wire.route)
+      } catch (thrown) {
+        return toFailure(thrown)
+      }
+    }
+    const readLoop: Effect.Effect<never, WireFailure> = Effect.gen(function*() {
+      for (const message of session.leftover) {
+        try {
+          wire.route(message)
+        } catch (thrown) {
+          return yield* Effect.fail(toFailure(thrown))
+        }
+      }
+      wire.flushCompleted()
+      for (;;) {
+        const chunks = yield* Effect.mapError(reader.pull, (e) => socketFailure(e, "reading"))
+        for (const chunk of chunks) {
+          const failure = deliver(chunk)
+          if (failure !== undefined) return yield* Effect.fail(failure)
+        }
+        // Parameters first, so a caller resumed by this chunk sees what it changed.
+        if (parametersDirty) {
+          parametersDirty = false
+          yield* SubscriptionRef.set(parameters, new Map(serverParameters))
+        }
+        wire.flushCompleted()
+      }
+    })
+    yield* readLoop.pipe(
+      Effect.catch((failure: WireFailure) => Effect.sync(() => wire.fail(failure))),
+      Effect.forkIn(scope)
+    )
+
+    // --- the writer fiber -------------------------------------------------
+    const waitForBytes = Effect.callback<void>((resume) => {
+      if (wire.writer.length > 0) resume(Effect.void)
+      else wakeResume = resume
+    })
+    const writeLoop: Effect.Effect<never, ConnectionError> = Effect.gen(function*() {
+      for (;;) {
+        if (wire.writer.length === 0) yield* waitForBytes
+        const bytes = wire.writer.take()
+        yield* Effect.mapError(writer.write(bytes), (e) => socketFailure(e, "writing"))
+      }
+    })
+    yield* writeLoop.pipe(
+      Effect.catch((failure: ConnectionError) => Effect.sync(() => wire.fail(failure))),
+      Effect.forkIn(scope)
+    )
+
+    // --- closing: Terminate, then the socket closes with the scope --------
+    yield* Scope.addFinalizer(
+      scope,
+      Effect.gen(function*() {
+        if (wire.failure === undefined) {
+          const terminate = encodeFrontend({ _tag: "Terminate" })
+          if (Result.isSuccess(terminate)) {
+            yield* writer.write(terminate.success).pipe(Effect.ignore, Effect.timeoutOrElse({ duration: Duration.seconds(1), orElse: () => Effect.void }))
+          }
+        }
+        wire.fail(new ConnectionError({ reason: "Closed", message: "the connection was closed" }))
+      })
+    )
+
+    // --- cancellation -----------------------------------------------------
+    const cancel: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
+      if (info.secretKey === undefined) {
+        return Effect.fail(new ConnectionError({ reason: "SocketError", message: "the server sent no cancel key (BackendKeyData)" }))
+      }
+      cancelsSent++
+      return sendCancelRequest(connect, { ...transport.options, connectTimeout: config.connectTimeout }, info.processId, info.secretKey)
+    })
+    /** On interruption: cancel on the server if the request is running there; drain in the background either way. */
+    const abandon = (request: BoundRequest | SimpleRequest): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        request.abandoned = true
+        if (!wire.isCurrent(request) || wire.failure !== undefined) return Effect.void
+        return Effect.asVoid(Effect.forkIn(Effect.ignore(cancel), scope))
+      })
+
+    // --- queries ----------------------------------------------------------
+    type PrepareFailure = PgServerError | WireFailure
+    const prepare = (sql: string): Effect.Effect<PreparedStatement, PrepareFailure> =>
+      Effect.suspend(() => {
+        const entry = cache.lookup(sql)
+        if (entry?._tag === "Ready") return Effect.succeed(entry.statement)
+        if (entry?._tag === "Preparing") return Deferred.await(entry.deferred) as Effect.Effect<PreparedStatement, PrepareFailure>
+        const deferred = Deferred.makeUnsafe<PreparedStatement, PrepareFailure>()
+        cache.preparing(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+        const closes = cache.takeCloses()
+        const request = new PrepareRequest(cache.nextName(), sql, [], closes.length)
+        request.resume = (effect) => {
+          const exit = effect as Exit.Exit<PreparedStatement, PrepareFailure>
+          if (Exit.isSuccess(exit)) cache.store(sql, exit.value)
+          else cache.abandon(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+          Deferred.doneUnsafe(deferred, exit)
+        }
+        const error = wire.submit(request, (w) => request.encode(w, closes))
+        if (error !== undefined) {
+          cache.restoreCloses(closes)
+          cache.abandon(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+          return Effect.fail(error)
+        }
+        return Deferred.await(deferred)
+      })
+
+    const runPrepared = (
+      statement: PreparedStatement,
+      params: ReadonlyArray<unknown>
+    ): Effect.Effect<{ readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: TransactionStatus }, QueryError> =>
+      Effect.callback<{ readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: TransactionStatus }, QueryError>((resume) => {
+        const closes = cache.takeCloses()
+        const request = new BoundRequest(statement, params, closes.length)
+        request.resume = (effect) => {
+          const exit = effect as Exit.Exit<QueryResult, QueryError>
+          if (Exit.isSuccess(exit)) return resume(Exit.succeed({ result: exit.value }))
+          const error = Exit.findErrorOption(exit)
+          if (error._tag === "Some" && error.value._tag === "PgServerError" && isStale(error.value)) {
+            return resume(Exit.succeed({ stale: error.value, status: request.endStatus }))
+          }
+          resume(exit as Exit.Exit<never, QueryError>)
+        }
+        const error = wire.submit(request, (w) => request.encode(w, closes))
+        if (error !== undefined) {
+          cache.restoreCloses(closes)
+          resume(Exit.fail(error._tag === "ProtocolError" && error.reason === "EncodeFailed"
+            ? new ParameterError({ message: error.message, query: statement.sql })
+            : error))
+          return
+        }
+        return abandon(request)
+      })
+
+    const query = (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> => {
+      const run = (retried: boolean): Effect.Effect<QueryResult, QueryError> =>
+        Effect.flatMap(prepare(sql), (statement) => {
+          if (params.length !== statement.parameterTypes.length) {
+            return Effect.fail(
+              new ParameterError({
+                message: `the statement has ${statement.parameterTypes.length} parameter(s), ${params.length} given`,
+                query: sql
+              })
+            )
+          }
+          return Effect.flatMap(runPrepared(statement, params), (outcome) => {
+            if ("result" in outcome) return Effect.succeed(outcome.result)
+            // A stale cached statement: forget it; retry once outside a transaction block.
+            cache.evict(sql, statement, outcome.stale.code !== "26000")
+            if (!retried && outcome.status === "I") return run(true)
+            return Effect.fail(
+              new StaleStatementError({
+                message: `a cached prepared statement went stale inside a transaction (${outcome.stale.message}); retry the transaction`,
+                query: sql,
+                cause: outcome.stale
+              })
+            )
+          })
+        })
+      return run(false)
+    }
+
+    const execute = (sql: string): Effect.Effect<ReadonlyArray<QueryResult>, QueryError> =>
+      Effect.callback<ReadonlyArray<QueryResult>, QueryError>((resume) => {
+        const request = new SimpleRequest(sql)
+        request.resume = resume
+        const error = wire.submit(request, (w) => request.encode(w))
+        if (error !== undefined) {
+          resume(Exit.fail(error))
+          return
+        }
+        return abandon(request)
+      })
+
+    const shape: PgConnectionShape = {
+      info,
+      query,
+      execute,
+      notices: Stream.fromPubSub(notices),
+      notifications: Stream.fromPubSub(notifications),
+      parameters,
+      transactionStatus: Effect.sync(() => wire.status),
+      transactionStatusChanges: Stream.fromPubSub(statusChanges),
+      cancel,
+      stats: Effect.sync(() => ({
+        statementCacheHits: cache.hits,
+        statementCacheMisses: cache.misses,
+        statementCacheEvictions: cache.evictions,
+        preparedStatements: cache.size,
+        cancelsSent,
+        queriesCancelled: wire.cancelled,
+        pendingRequests: wire.pending
+      })),
+      failure: Effect.sync(() => wire.failure)
+    }
+    return shape
+  })
+
+const isStale = (error: PgServerError): boolean =>
+  error.code === "26000" || (error.code === "0A000" && /cached plan must not change result type/.test(error.message))
+
+/**
+ * The PgConnection service.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class PgConnection extends Context.Service<PgConnection, PgConnectionShape>()("effect-pgwire/PgConnection") {
+  /** A scoped Layer: connects when built, sends Terminate and closes when released. */
+  static readonly layer = (config: PgConnectionConfig | string): Layer.Layer<PgConnection, ConnectError> =>
+    Layer.effect(PgConnection, make(config))
+  static readonly make = make
+}
