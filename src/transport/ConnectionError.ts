@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import type * as Socket from "effect/socket/Socket"
 
 /**
  * @since 0.1.0
@@ -50,3 +51,40 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>()("Conn
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
 }) {}
+
+/**
+ * Maps an `effect/socket` error (what `Transport.socket`'s reader and writer
+ * fail with) to a `ConnectionError`: a close is `Closed`, anything else on the
+ * open socket `SocketError`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSocketError = (error: Socket.SocketError): ConnectionError => {
+  const reason = error.reason
+  switch (reason._tag) {
+    case "SocketCloseError":
+      return new ConnectionError({
+        reason: "Closed",
+        message: reason.code === 1000 ? "the server closed the connection" : `the connection closed abruptly (${reason.code})`,
+        cause: error
+      })
+    case "SocketOpenError":
+      return new ConnectionError({
+        reason: reason.kind === "Timeout" ? "ConnectTimeout" : "ConnectFailed",
+        message: error.message,
+        cause: error
+      })
+    case "SocketUpgradeError":
+      return new ConnectionError({ reason: "TlsHandshakeFailed", message: error.message, cause: error })
+    case "SocketReadError":
+    case "SocketWriteError":
+      return new ConnectionError({
+        reason: "SocketError",
+        message: `${reason._tag === "SocketReadError" ? "reading from" : "writing to"} the socket failed: ${
+          reason.cause instanceof Error ? reason.cause.message : String(reason.cause)
+        }`,
+        cause: error
+      })
+  }
+}

@@ -52,9 +52,14 @@ export interface TlsOptions {
   /** With `postgres` negotiation: whether an 'N' answer fails the connect (true) or leaves it plain (false: sslmode=prefer). */
   readonly required: boolean
   readonly verification: TlsVerification
-  /** Trusted roots (PEM). Undefined with `ca`/`full` means the system's roots (libpq's `sslrootcert=system`). */
+  /**
+   * Trusted roots (PEM). Undefined with `ca`/`full` means Node's default store
+   * (its bundled Mozilla roots, `NODE_EXTRA_CA_CERTS`, and the OS store under
+   * `--use-system-ca`); for libpq's `sslrootcert=system` pass
+   * `systemRootCertificates` from `Connect.ts`. Ignored with `none`.
+   */
   readonly rootCertificates?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
-  /** Certificate revocation lists (PEM). */
+  /** Certificate revocation lists (PEM). When given, every certificate of the chain must be covered by one (OpenSSL's CRL_CHECK_ALL, as libpq). */
   readonly crl?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | undefined
   /** Client certificate chain (PEM) and its key, for `cert` authentication. */
   readonly certificate?: string | Uint8Array | undefined
@@ -75,14 +80,24 @@ export interface TlsOptions {
 export interface ConnectOptions {
   /**
    * A host name or IP address, or, as in libpq, an absolute path: the
-   * directory of a Unix-domain socket named `.s.PGSQL.<port>`. TLS is never
-   * used over a Unix-domain socket (libpq skips it too), whatever `tls` says.
+   * directory of a Unix-domain socket named `.s.PGSQL.<port>`; a name
+   * starting with `@` is that socket in Linux's abstract namespace (libpq's
+   * rule too). TLS is never used over a Unix-domain socket (libpq skips it
+   * too), whatever `tls` says.
    */
   readonly host: string
   readonly port: number
-  /** Fails with reason `ConnectTimeout` when the socket (and TLS handshake) is not up in time. */
+  /**
+   * Fails with reason `ConnectTimeout` when the socket, the SSLRequest answer
+   * and the TLS handshake are not all done in time. Undefined, zero (libpq's
+   * `connect_timeout=0`) or infinite: no timeout.
+   */
   readonly connectTimeout?: Duration.Input | undefined
-  /** TCP keepalive: enabled by default, as libpq does; a duration sets the idle time before the first probe. */
+  /**
+   * TCP keepalive: enabled by default, as libpq does; a duration sets the idle
+   * time before the first probe (whole seconds; zero keeps the OS default).
+   * Probe interval and count are the OS's.
+   */
   readonly keepAlive?: boolean | Duration.Input | undefined
   /** Undefined: plain connection. */
   readonly tls?: TlsOptions | undefined
@@ -110,6 +125,13 @@ export interface TlsInfo {
  * @category models
  */
 export interface Transport {
+  /**
+   * The byte stream. Its reader is acquired once by `connect`, in the
+   * connection's scope: `socket.reader` always yields that one reader, and
+   * writing needs no reader first. Releasing the scope of `socket.writer`
+   * half-closes the connection, so acquire the writer once too. Both fail
+   * with `effect/socket`'s `SocketError`; `fromSocketError` maps it.
+   */
   readonly socket: Socket.Socket
   /** Undefined on a plain or Unix-domain connection. */
   readonly tls: TlsInfo | undefined
