@@ -212,7 +212,8 @@ const urlParameters: Record<string, (config: Record<string, unknown>, value: str
   sslnegotiation: (c, v) => (c.sslNegotiation = v),
   application_name: (c, v) => (c.applicationName = v),
   options: (c, v) => (c.options = v),
-  connect_timeout: (c, v) => (c.connectTimeout = Duration.seconds(Number(v))),
+  // libpq: 0 (or a negative value) waits forever.
+  connect_timeout: (c, v) => (c.connectTimeout = Number(v) > 0 ? Duration.seconds(Number(v)) : Duration.infinity),
   channel_binding: (c, v) => (c.channelBinding = v),
   require_auth: (c, v) => (c.requireAuth = v),
   sslsni: (c, v) => (c.sslSni = v !== "0"),

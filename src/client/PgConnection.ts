@@ -321,8 +321,10 @@ export const make = (
     }
     let lastStatus: TransactionStatus = "I"
 
-    const session = yield* openSession(connect, config, hooks, scope).pipe(
-      Effect.timeoutOrElse({
+    const opening = openSession(connect, config, hooks, scope)
+    // A zero or infinite connect timeout waits forever, as libpq's connect_timeout=0 does.
+    const bounded = Duration.isFinite(config.connectTimeout) && Duration.toMillis(config.connectTimeout) > 0
+      ? Effect.timeoutOrElse(opening, {
         duration: config.connectTimeout,
         orElse: () =>
           Effect.fail(
@@ -332,7 +334,8 @@ export const make = (
             })
           )
       })
-    )
+      : opening
+    const session = yield* bounded
     const { info, wire, writer, reader, transport } = session
     for (const [name, value] of info.parameters) serverParameters.set(name, value)
     lastStatus = info.transactionStatus
