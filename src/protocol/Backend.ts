@@ -13,9 +13,10 @@ import * as Fn from "./messages/FunctionCall.ts"
 import * as Notice from "./messages/Notice.ts"
 import * as Q from "./messages/Query.ts"
 import * as Session from "./messages/Session.ts"
-import { fail, type ProtocolError, toProtocolError } from "./ProtocolError.ts"
+import { fail, type ProtocolError } from "./ProtocolError.ts"
 import type { Reader } from "./Reader.ts"
-import { Writer } from "./Writer.ts"
+import type { Writer } from "./Writer.ts"
+import { makeEncode, makeWrite } from "./Encode.ts"
 
 /**
  * `R` is the type of a DataRow's values: the raw row unless the parser
@@ -188,8 +189,6 @@ export const decodeBackendBody = (type: number, r: Reader): BackendMessage => {
   return fail("UnknownMessageType", `unknown backend message type ${typeChar(type)}`)
 }
 
-const ok: Result.Result<void, never> = Result.succeed(undefined)
-
 /**
  * Appends one message to `writer`. On failure nothing of the message stays in
  * the writer.
@@ -197,16 +196,7 @@ const ok: Result.Result<void, never> = Result.succeed(undefined)
  * @since 0.1.0
  * @category encoding
  */
-export const writeBackend = (writer: Writer, message: BackendMessage): Result.Result<void, ProtocolError> => {
-  const mark = writer.mark()
-  try {
-    encodeBackendInto(writer, message)
-    return ok
-  } catch (thrown) {
-    writer.rollback(mark)
-    return Result.fail(toProtocolError(thrown, -1, message._tag))
-  }
-}
+export const writeBackend: (writer: Writer, message: BackendMessage) => Result.Result<void, ProtocolError> = makeWrite(encodeBackendInto)
 
 /**
  * Encodes messages into one buffer (one socket write).
@@ -214,11 +204,4 @@ export const writeBackend = (writer: Writer, message: BackendMessage): Result.Re
  * @since 0.1.0
  * @category encoding
  */
-export const encodeBackend = (...messages: ReadonlyArray<BackendMessage>): Result.Result<Uint8Array, ProtocolError> => {
-  const writer = new Writer(256)
-  for (const message of messages) {
-    const result = writeBackend(writer, message)
-    if (Result.isFailure(result)) return Result.fail(result.failure)
-  }
-  return Result.succeed(writer.take())
-}
+export const encodeBackend: (...messages: ReadonlyArray<BackendMessage>) => Result.Result<Uint8Array, ProtocolError> = makeEncode(writeBackend)

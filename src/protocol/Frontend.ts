@@ -16,7 +16,8 @@ import * as Session from "./messages/Session.ts"
 import * as Startup from "./messages/Startup.ts"
 import { fail, ProtocolError, toProtocolError } from "./ProtocolError.ts"
 import { Reader } from "./Reader.ts"
-import { Writer } from "./Writer.ts"
+import type { Writer } from "./Writer.ts"
+import { makeEncode, makeWrite } from "./Encode.ts"
 
 /**
  * @since 0.1.0
@@ -155,8 +156,6 @@ export const decodeFrontendBody = (type: number, r: Reader): TypedFrontendMessag
   return fail("UnknownMessageType", `unknown frontend message type ${typeChar(type)}`)
 }
 
-const ok: Result.Result<void, never> = Result.succeed(undefined)
-
 /**
  * Appends one message to `writer`. On failure nothing of the message stays in
  * the writer.
@@ -164,16 +163,7 @@ const ok: Result.Result<void, never> = Result.succeed(undefined)
  * @since 0.1.0
  * @category encoding
  */
-export const writeFrontend = (writer: Writer, message: FrontendMessage): Result.Result<void, ProtocolError> => {
-  const mark = writer.mark()
-  try {
-    encodeFrontendInto(writer, message)
-    return ok
-  } catch (thrown) {
-    writer.rollback(mark)
-    return Result.fail(toProtocolError(thrown, -1, message._tag))
-  }
-}
+export const writeFrontend: (writer: Writer, message: FrontendMessage) => Result.Result<void, ProtocolError> = makeWrite(encodeFrontendInto)
 
 /**
  * Encodes messages into one buffer (one socket write).
@@ -181,16 +171,7 @@ export const writeFrontend = (writer: Writer, message: FrontendMessage): Result.
  * @since 0.1.0
  * @category encoding
  */
-export const encodeFrontend = (
-  ...messages: ReadonlyArray<FrontendMessage>
-): Result.Result<Uint8Array, ProtocolError> => {
-  const writer = new Writer(256)
-  for (const message of messages) {
-    const result = writeFrontend(writer, message)
-    if (Result.isFailure(result)) return Result.fail(result.failure)
-  }
-  return Result.succeed(writer.take())
-}
+export const encodeFrontend: (...messages: ReadonlyArray<FrontendMessage>) => Result.Result<Uint8Array, ProtocolError> = makeEncode(writeFrontend)
 
 /**
  * Refines a `PasswordMessageFamily` into the member the auth step expects.
