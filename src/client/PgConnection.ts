@@ -396,11 +396,12 @@ export const make = (
     const writeLoop: Effect.Effect<never, ConnectionError> = Effect.gen(function*() {
       for (;;) {
         if (wire.writer.length === 0) yield* waitForBytes
-        // Let every fiber that is ready submit first: their requests leave in
-        // this one write instead of one write (and syscall) each. Measured
-        // with bench/client.ts (param): the write syscall was 62% of the CPU
-        // without this.
-        yield* Effect.yieldNow
+        // With requests in flight, let every fiber that is ready submit first:
+        // their requests leave in this one write instead of one write (and
+        // syscall) each. Measured with bench/client.ts (param): the write
+        // syscall was 62% of the CPU without this. A lone request (the
+        // sequential case) goes at once.
+        if (wire.pending > 1) yield* Effect.yieldNow
         const bytes = wire.writer.take()
         yield* Effect.mapError(writer.write(bytes), (e) => socketFailure(e, "writing"))
       }
