@@ -11,12 +11,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { encodeFrontend } from "../protocol/Frontend.ts"
+import { sendAndAwaitClose } from "../transport/Connect.ts"
 import { ConnectionError } from "../transport/ConnectionError.ts"
 import type { Connect, ConnectOptions } from "../transport/Transport.ts"
 
 /**
  * Sends a CancelRequest and waits (at most `timeout`) for the server to close
- * the side connection.
+ * the side connection, so the request has arrived when this returns.
  *
  * @since 0.1.0
  * @category cancellation
@@ -27,23 +28,12 @@ export const sendCancelRequest = (
   processId: number,
   secretKey: Uint8Array,
   timeout: Duration.Input = Duration.seconds(10)
-): Effect.Effect<void, ConnectionError> =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const packet = encodeFrontend({ _tag: "CancelRequest", processId, secretKey })
-      if (Result.isFailure(packet)) {
-        return yield* new ConnectionError({ reason: "SocketError", message: `cannot encode CancelRequest: ${packet.failure.message}` })
-      }
-      const transport = yield* connect(options)
-      const writer = yield* transport.socket.writer
-      const reader = yield* transport.socket.reader.pipe(
-        Effect.mapError((cause) => new ConnectionError({ reason: "SocketError", message: "cancel connection failed", cause }))
-      )
-      yield* writer.write(packet.success).pipe(
-        Effect.mapError((cause) => new ConnectionError({ reason: "SocketError", message: "cannot send CancelRequest", cause }))
-      )
-      // The server closes the connection once it has read the request; reading until then
-      // makes sure the request arrived before we report it sent.
-      yield* reader.pull.pipe(Effect.forever, Effect.ignore, Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.void }))
-    })
+): Effect.Effect<void, ConnectionError> => {
+  const packet = encodeFrontend({ _tag: "CancelRequest", processId, secretKey })
+  if (Result.isFailure(packet)) {
+    return Effect.fail(new ConnectionError({ reason: "SocketError", message: `cannot encode CancelRequest: ${packet.failure.message}` }))
+  }
+  return sendAndAwaitClose(options, packet.success, connect).pipe(
+    Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.void })
   )
+}

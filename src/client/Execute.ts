@@ -18,7 +18,7 @@ import type { Writer } from "../protocol/Writer.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
 import { type QueryResult, rowCountOf } from "./Query.ts"
-import { ValueDecodeError } from "./QueryErrors.ts"
+import { type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import * as TypeMap from "./TypeMap.ts"
 
 export class SimpleRequest implements Request {
@@ -27,7 +27,6 @@ export class SimpleRequest implements Request {
   private fields: ReadonlyArray<FieldDescription> = []
   private error: PgServerError | ValueDecodeError | undefined
   abandoned = false
-  started = false
   resume: ((effect: Effect.Effect<ReadonlyArray<QueryResult>, PgServerError | ValueDecodeError | WireFailure>) => void) | undefined
   readonly sql: string
 
@@ -40,14 +39,7 @@ export class SimpleRequest implements Request {
   }
 
   private readonly reportValueError = (column: number, reason: string): void => {
-    if (this.error !== undefined) return
-    const field = this.fields[column]
-    this.error = new ValueDecodeError({
-      message: `column "${field?.name ?? column}" (type ${field?.dataTypeOid}): ${reason}`,
-      column: field?.name ?? String(column),
-      dataTypeOid: field?.dataTypeOid ?? 0,
-      query: this.sql
-    })
+    if (this.error === undefined) this.error = valueDecodeError(this.fields, column, reason, this.sql)
   }
 
   private endStatement(command: string): void {
@@ -57,7 +49,6 @@ export class SimpleRequest implements Request {
   }
 
   onMessage(message: Message, wire: Wire): boolean {
-    this.started = true
     switch (message._tag) {
       case "RowDescription": {
         const fields = message.fields

@@ -31,7 +31,7 @@ import type { TransactionStatus } from "../protocol/messages/Session.ts"
 import { StartupCode } from "../protocol/MessageType.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
 import { connect as transportConnect } from "../transport/Connect.ts"
-import { ConnectionError } from "../transport/ConnectionError.ts"
+import { ConnectionError, fromSocketError } from "../transport/ConnectionError.ts"
 import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
 import { sendCancelRequest } from "./Cancel.ts"
 import { type ConfigError, fromUrl, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
@@ -41,7 +41,7 @@ import { fromNoticeFields, PgServerError } from "./PgServerError.ts"
 import { BoundRequest, PrepareRequest, type QueryResult } from "./Query.ts"
 import { ParameterError, StaleStatementError, type ValueDecodeError } from "./QueryErrors.ts"
 import { rejectsNewerProtocol, runStartup, type SessionInfo, type StartupError } from "./Startup.ts"
-import { type PreparedStatement, StatementCache } from "./StatementCache.ts"
+import { type PreparedStatement, type PrepareFailure, StatementCache } from "./StatementCache.ts"
 
 /**
  * A notice or warning the server sent (RAISE NOTICE, deprecation warnings...).
@@ -131,13 +131,6 @@ export interface PgConnectionShape {
   readonly failure: Effect.Effect<WireFailure | undefined>
 }
 
-const socketFailure = (cause: Socket.SocketError, what: string): ConnectionError => {
-  const reason = cause.reason
-  if (reason._tag === "SocketCloseError") {
-    return new ConnectionError({ reason: "Closed", message: `the server closed the connection (${what})`, cause })
-  }
-  return new ConnectionError({ reason: "SocketError", message: `${what}: ${cause.message}`, cause })
-}
 
 /** The TLS options for one attempt, from libpq's sslmode. */
 const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undefined => {
@@ -188,7 +181,7 @@ const attempt = (
 ): Effect.Effect<Session, StartupError, Scope.Scope> =>
   Effect.gen(function*() {
     const transport = yield* connect(options)
-    const reader = yield* Effect.mapError(transport.socket.reader, (e) => socketFailure(e, "reading")) as Effect.Effect<
+    const reader = yield* Effect.mapError(transport.socket.reader, fromSocketError) as Effect.Effect<
       Socket.Reader<Uint8Array>,
       ConnectionError,
       Scope.Scope
@@ -205,7 +198,7 @@ const attempt = (
     const next: Effect.Effect<Message, ConnectionError | ProtocolError> = Effect.suspend(() => {
       const message = inbox.shift()
       if (message !== undefined) return Effect.succeed(message)
-      return Effect.flatMap(Effect.mapError(reader.pull, (e) => socketFailure(e, "during startup")), (chunks) => {
+      return Effect.flatMap(Effect.mapError(reader.pull, fromSocketError), (chunks) => {
         for (const chunk of chunks) {
           const error = wire.parser.push(chunk, (m) => {
             inbox.push(m)
@@ -218,14 +211,12 @@ const attempt = (
     const send = (message: FrontendMessage): Effect.Effect<void, ConnectionError | ProtocolError> => {
       const bytes = encodeFrontend(message)
       if (Result.isFailure(bytes)) return Effect.fail(bytes.failure)
-      return Effect.mapError(writer.write(bytes.success), (e) => socketFailure(e, "during startup"))
+      return Effect.mapError(writer.write(bytes.success), fromSocketError)
     }
-    const info = yield* runStartup({ next: next as StartupIOMessages, send }, config, transport.tls, protocolVersion)
+    const info = yield* runStartup({ next, send }, config, transport.tls, protocolVersion)
     wire.status = info.transactionStatus
     return { transport, reader, writer, wire, info, leftover: inbox }
   })
-
-type StartupIOMessages = Parameters<typeof runStartup>[0]["next"]
 
 /**
  * Opens a session in `scope`: sslmode retries (allow, prefer) and the
@@ -370,7 +361,7 @@ export const make = (
       }
       wire.flushCompleted()
       for (;;) {
-        const chunks = yield* Effect.mapError(reader.pull, (e) => socketFailure(e, "reading"))
+        const chunks = yield* Effect.mapError(reader.pull, fromSocketError)
         for (const chunk of chunks) {
           const failure = deliver(chunk)
           if (failure !== undefined) return yield* Effect.fail(failure)
@@ -403,7 +394,7 @@ export const make = (
         // sequential case) goes at once.
         if (wire.pending > 1) yield* Effect.yieldNow
         const bytes = wire.writer.take()
-        yield* Effect.mapError(writer.write(bytes), (e) => socketFailure(e, "writing"))
+        yield* Effect.mapError(writer.write(bytes), fromSocketError)
       }
     })
     yield* writeLoop.pipe(
@@ -442,26 +433,25 @@ export const make = (
       })
 
     // --- queries ----------------------------------------------------------
-    type PrepareFailure = PgServerError | WireFailure
     const prepare = (sql: string): Effect.Effect<PreparedStatement, PrepareFailure> =>
       Effect.suspend(() => {
         const entry = cache.lookup(sql)
         if (entry?._tag === "Ready") return Effect.succeed(entry.statement)
-        if (entry?._tag === "Preparing") return Deferred.await(entry.deferred) as Effect.Effect<PreparedStatement, PrepareFailure>
+        if (entry?._tag === "Preparing") return Deferred.await(entry.deferred)
         const deferred = Deferred.makeUnsafe<PreparedStatement, PrepareFailure>()
-        cache.preparing(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+        cache.preparing(sql, deferred)
         const closes = cache.takeCloses()
         const request = new PrepareRequest(cache.nextName(), sql, [], closes.length)
         request.resume = (effect) => {
           const exit = effect as Exit.Exit<PreparedStatement, PrepareFailure>
           if (Exit.isSuccess(exit)) cache.store(sql, exit.value)
-          else cache.abandon(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+          else cache.abandon(sql, deferred)
           Deferred.doneUnsafe(deferred, exit)
         }
         const error = wire.submit(request, (w) => request.encode(w, closes))
         if (error !== undefined) {
           cache.restoreCloses(closes)
-          cache.abandon(sql, deferred as Deferred.Deferred<PreparedStatement, unknown>)
+          cache.abandon(sql, deferred)
           return Effect.fail(error)
         }
         return Deferred.await(deferred)
@@ -481,7 +471,7 @@ export const make = (
           if (error._tag === "Some" && error.value._tag === "PgServerError" && isStale(error.value)) {
             return resume(Exit.succeed({ stale: error.value, status: request.endStatus }))
           }
-          resume(exit as Exit.Exit<never, QueryError>)
+          resume(Exit.failCause(exit.cause))
         }
         const error = wire.submit(request, (w) => request.encode(w, closes))
         if (error !== undefined) {

@@ -16,7 +16,7 @@ import { makeRowDecoder } from "../protocol/RowDecoder.ts"
 import type { Writer } from "../protocol/Writer.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { ValueDecodeError } from "./QueryErrors.ts"
+import { type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import type { PreparedStatement } from "./StatementCache.ts"
 import * as TypeMap from "./TypeMap.ts"
 
@@ -118,7 +118,6 @@ export class PrepareRequest implements Request {
     }
     const fields = this.fields
     const columns = fields.map((f) => TypeMap.resultColumn(f.dataTypeOid))
-    const sink = wire
     resume(succeedWith({
       name: this.name,
       sql: this.sql,
@@ -130,7 +129,7 @@ export class PrepareRequest implements Request {
         : makeRowDecoder(
           columns.map((c, i) => ({ ...c.decoder, name: fields[i]!.name })),
           "object",
-          (column, reason) => sink.valueError?.(column, reason)
+          (column, reason) => wire.valueError?.(column, reason)
         )
     }))
   }
@@ -154,8 +153,6 @@ export class BoundRequest implements Request {
   private copyRefused = false
   /** The caller stopped waiting: drain and drop. */
   abandoned = false
-  /** Whether the server has started this request (its BindComplete arrived). */
-  started = false
   /** The transaction status its ReadyForQuery reported. */
   endStatus: "I" | "T" | "E" = "I"
   resume: Resume<QueryResult, PgServerError | ValueDecodeError | WireFailure> | undefined
@@ -184,14 +181,7 @@ export class BoundRequest implements Request {
   }
 
   private readonly reportValueError = (column: number, reason: string): void => {
-    if (this.error !== undefined) return
-    const field = this.statement.fields[column]
-    this.error = new ValueDecodeError({
-      message: `column "${field?.name ?? column}" (type ${field?.dataTypeOid}): ${reason}`,
-      column: field?.name ?? String(column),
-      dataTypeOid: field?.dataTypeOid ?? 0,
-      query: this.statement.sql
-    })
+    if (this.error === undefined) this.error = valueDecodeError(this.statement.fields, column, reason, this.statement.sql)
   }
 
   onMessage(message: Message, wire: Wire): boolean {
@@ -203,7 +193,6 @@ export class BoundRequest implements Request {
         if (this.closes-- <= 0) throw unexpected(message, "while binding")
         return false
       case "BindComplete":
-        this.started = true
         wire.valueError = this.reportValueError
         if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder)
         return false

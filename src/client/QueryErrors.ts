@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import type { FieldDescription } from "../protocol/messages/Query.ts"
 import { PgServerError } from "./PgServerError.ts"
 
 /**
@@ -21,6 +22,28 @@ export class ValueDecodeError extends Schema.TaggedError<ValueDecodeError>()("Va
   dataTypeOid: Schema.Number,
   query: Schema.String
 }) {}
+
+/**
+ * The ValueDecodeError for column `column` of a result described by `fields`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const valueDecodeError = (
+  fields: ReadonlyArray<FieldDescription>,
+  column: number,
+  reason: string,
+  query: string
+): ValueDecodeError => {
+  const field = fields[column]
+  const name = field?.name ?? String(column)
+  return new ValueDecodeError({
+    message: `column "${name}" (type ${field?.dataTypeOid ?? "unknown"}): ${reason}`,
+    column: name,
+    dataTypeOid: field?.dataTypeOid ?? 0,
+    query
+  })
+}
 
 /**
  * A cached prepared statement went stale inside a transaction block (the

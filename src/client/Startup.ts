@@ -59,7 +59,8 @@ export interface SessionInfo {
  * @category models
  */
 export interface StartupIO {
-  readonly next: Effect.Effect<BackendMessage, ConnectionError | ProtocolError>
+  /** Rows never belong to the handshake; their shape does not matter here. */
+  readonly next: Effect.Effect<BackendMessage<unknown>, ConnectionError | ProtocolError>
   readonly send: (message: FrontendMessage) => Effect.Effect<void, ConnectionError | ProtocolError>
 }
 

@@ -9,7 +9,8 @@
 import type * as Deferred from "effect/Deferred"
 import type { FieldDescription } from "../protocol/messages/Query.ts"
 import type { RowDecoder } from "../protocol/RowDecoder.ts"
-import type { Row } from "./internal/Wire.ts"
+import type { Row, WireFailure } from "./internal/Wire.ts"
+import type { PgServerError } from "./PgServerError.ts"
 
 /**
  * A statement prepared on this connection.
@@ -29,9 +30,20 @@ export interface PreparedStatement {
   readonly rowDecoder: RowDecoder<Row> | undefined
 }
 
+/**
+ * Why a preparation failed: the server refused the statement, or the
+ * connection failed meanwhile.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PrepareFailure = PgServerError | WireFailure
+
+type Preparation = Deferred.Deferred<PreparedStatement, PrepareFailure>
+
 type Entry =
   | { readonly _tag: "Ready"; readonly statement: PreparedStatement }
-  | { readonly _tag: "Preparing"; readonly deferred: Deferred.Deferred<PreparedStatement, unknown> }
+  | { readonly _tag: "Preparing"; readonly deferred: Preparation }
 
 /**
  * @since 0.1.0
@@ -73,7 +85,7 @@ export class StatementCache {
     return entry
   }
 
-  preparing(key: string, deferred: Deferred.Deferred<PreparedStatement, unknown>): void {
+  preparing(key: string, deferred: Preparation): void {
     this.entries.set(key, { _tag: "Preparing", deferred })
   }
 
@@ -104,7 +116,7 @@ export class StatementCache {
   }
 
   /** Forgets a failed preparation. */
-  abandon(key: string, deferred: Deferred.Deferred<PreparedStatement, unknown>): void {
+  abandon(key: string, deferred: Preparation): void {
     const entry = this.entries.get(key)
     if (entry?._tag === "Preparing" && entry.deferred === deferred) this.entries.delete(key)
   }

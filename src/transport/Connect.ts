@@ -445,10 +445,14 @@ export const connect: Connect = Effect.fnUntraced(function*(options: ConnectOpti
  * @since 0.1.0
  * @category constructors
  */
-export const sendAndAwaitClose = (options: ConnectOptions, packet: Uint8Array): Effect.Effect<void, ConnectionError> =>
+export const sendAndAwaitClose = (
+  options: ConnectOptions,
+  packet: Uint8Array,
+  connectWith: Connect = connect
+): Effect.Effect<void, ConnectionError> =>
   Effect.scoped(
     Effect.gen(function*() {
-      const transport = yield* connect(options)
+      const transport = yield* connectWith(options)
       const writer = yield* transport.socket.writer
       yield* Effect.mapError(writer.write(packet), fromSocketError)
       const reader = yield* Effect.mapError(transport.socket.reader, fromSocketError)
