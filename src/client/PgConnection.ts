@@ -247,7 +247,12 @@ const openSession = (
       )
     )
   }
-  const retryable = (error: StartupError) => error._tag === "PgServerError" || error._tag === "ConnectionError"
+  // libpq tries the other way after an attempt that failed at the socket, in
+  // TLS, or by the server's refusal (e.g. a pg_hba.conf line for only one of
+  // ssl/nossl); not after a client-side policy refusal, which would fail again.
+  const retryable = (error: StartupError) =>
+    error._tag === "ConnectionError" || error._tag === "PgServerError" ||
+    (error._tag === "AuthError" && error.cause !== undefined)
   switch (unix ? "disable" : config.sslMode) {
     case "disable":
       return withVersion(false)
@@ -256,9 +261,7 @@ const openSession = (
       return withVersion(false).pipe(Effect.catch((error: StartupError) => (retryable(error) ? withVersion(true) : Effect.fail(error))))
     case "prefer":
       // libpq: TLS first (plain if the server says 'N'); if that fails, plain.
-      return withVersion(true).pipe(
-        Effect.catch((error: StartupError) => (retryable(error) && error._tag !== "PgServerError" ? withVersion(false) : Effect.fail(error)))
-      )
+      return withVersion(true).pipe(Effect.catch((error: StartupError) => (retryable(error) ? withVersion(false) : Effect.fail(error))))
     default:
       return withVersion(true)
   }

@@ -145,6 +145,27 @@ describe("refusals", () => {
     }))
 })
 
+describe("sslmode retries as libpq does", () => {
+  const sslOnly = { user: pg.roles.sslOnly.user, password: pg.roles.sslOnly.password, database: pg.database, host: pg.host, port: pg.port }
+
+  it.live("allow: refused in plain by pg_hba.conf, then connects over TLS", () =>
+    Effect.gen(function*() {
+      const row = yield* connectWith({ ...sslOnly, sslMode: "allow" }, whoami)
+      expect(row.who).toBe(pg.roles.sslOnly.user)
+      expect(row.ssl).toBe(true)
+    }))
+
+  it.live("disable: the same refusal is final, as an AuthError carrying the server's 28000", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(connectWith({ ...sslOnly, sslMode: "disable" }, whoami))
+      const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
+      expect(error?._tag === "Some" && error.value._tag).toBe("AuthError")
+      if (error?._tag === "Some" && error.value._tag === "AuthError") {
+        expect((error.value.cause as { code?: string }).code).toBe("28000")
+      }
+    }))
+})
+
 describe("the session", () => {
   it.live("negotiates protocol 3.2 with a 32-byte cancel key, and 3.0 with 4 bytes when asked", () =>
     Effect.gen(function*() {
