@@ -9,16 +9,17 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { encodeFrontendInto } from "../protocol/Frontend.ts"
 import type { FieldDescription } from "../protocol/messages/Query.ts"
 import { makeRowDecoder } from "../protocol/RowDecoder.ts"
 import type { Writer } from "../protocol/Writer.ts"
+import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
 import { type QueryResult, rowCountOf } from "./Query.ts"
-import { type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
+import { type QueryError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import * as TypeMap from "./TypeMap.ts"
 
 export class SimpleRequest implements Request {
@@ -106,3 +107,21 @@ export class SimpleRequest implements Request {
     if (!this.abandoned) this.resume?.(Exit.fail(error))
   }
 }
+
+/**
+ * `execute(sql)`: one Query message; every statement's result.
+ *
+ * @internal
+ */
+export const makeExecute = (core: Core) => (sql: string): Effect.Effect<ReadonlyArray<QueryResult>, QueryError> =>
+  Effect.callback<ReadonlyArray<QueryResult>, QueryError>((resume) => {
+    const request = new SimpleRequest(sql)
+    request.resume = resume
+    // COPY switches the server into a mode where a pipelined message would break it.
+    const error = core.wire.submit(request, (w) => request.encode(w), mayCopy(sql))
+    if (error !== undefined) {
+      resume(Exit.fail(error))
+      return
+    }
+    return core.abandon(request)
+  })

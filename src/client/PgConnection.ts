@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
+import type * as Sink from "effect/Sink"
 import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -35,11 +36,16 @@ import { ConnectionError, fromSocketError } from "../transport/ConnectionError.t
 import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
 import { sendCancelRequest } from "./Cancel.ts"
 import { type ConfigError, fromUrl, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
-import { SimpleRequest } from "./Execute.ts"
-import { type Message, UnexpectedMessage, Wire, type WireFailure } from "./internal/Wire.ts"
-import { fromNoticeFields, PgServerError } from "./PgServerError.ts"
-import { BoundRequest, PrepareRequest, type QueryResult } from "./Query.ts"
-import { ParameterError, StaleStatementError, type ValueDecodeError } from "./QueryErrors.ts"
+import { type CopyFromOptions, type CopyResult, makeCopyFrom } from "./CopyIn.ts"
+import { type CopyToOptions, makeCopyTo } from "./CopyOut.ts"
+import { makeExecute } from "./Execute.ts"
+import { type ListenEvent, type ListenNotification, type ListenOptions, listenWith, type OpenListenSession } from "./Listen.ts"
+import { makeStream, type StreamOptions } from "./QueryStream.ts"
+import { type Abandonable, type Core } from "./internal/Core.ts"
+import { type Message, type Request, type Row, UnexpectedMessage, Wire, type WireFailure } from "./internal/Wire.ts"
+import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
+import { makeQuery, PrepareRequest, type QueryResult } from "./Query.ts"
+import type { QueryError } from "./QueryErrors.ts"
 import { rejectsNewerProtocol, runStartup, type SessionInfo, type StartupError } from "./Startup.ts"
 import { type PreparedStatement, type PrepareFailure, StatementCache } from "./StatementCache.ts"
 
@@ -63,20 +69,6 @@ export interface PgNotification {
   /** The notifying backend's process id. */
   readonly processId: number
 }
-
-/**
- * What a query can fail with.
- *
- * @since 0.1.0
- * @category errors
- */
-export type QueryError =
-  | PgServerError
-  | ConnectionError
-  | ProtocolError
-  | ValueDecodeError
-  | StaleStatementError
-  | ParameterError
 
 /**
  * What connecting can fail with.
@@ -129,6 +121,23 @@ export interface PgConnectionShape {
   readonly stats: Effect.Effect<ConnectionStats>
   /** Why the connection stopped working, if it did. */
   readonly failure: Effect.Effect<WireFailure | undefined>
+  /** Waits until the connection stops working (lost, closed, or failed) and says why. */
+  readonly closed: Effect.Effect<WireFailure>
+  /**
+   * Runs one statement and streams its rows, fetched in batches of
+   * `batchSize` through a portal: memory stays bounded on any result size.
+   * The connection belongs to the stream until it ends (see `QueryStream.ts`).
+   */
+  readonly stream: (sql: string, params?: ReadonlyArray<unknown>, options?: StreamOptions) => Stream.Stream<Row, QueryError>
+  /** `COPY ... FROM STDIN` as a Sink of bytes; a failing or interrupted source sends CopyFail (nothing is committed). */
+  readonly copyFrom: (sql: string, options?: CopyFromOptions) => Sink.Sink<CopyResult, Uint8Array, never, QueryError>
+  /** `COPY ... TO STDOUT` as a Stream of bytes, with backpressure on the socket. */
+  readonly copyTo: (sql: string, options?: CopyToOptions) => Stream.Stream<Uint8Array, QueryError>
+  /**
+   * Notifications of the channels, on a dedicated connection with the same
+   * configuration; it reconnects after a loss and emits a ListenGap first.
+   */
+  readonly listen: (channels: string | ReadonlyArray<string>, options?: ListenOptions) => Stream.Stream<ListenEvent, QueryError | ConnectError>
 }
 
 
@@ -277,9 +286,17 @@ export const make = (
   input: PgConnectionConfig | string,
   options?: { readonly connect?: Connect | undefined }
 ): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
+  (typeof input === "string" ? fromUrl(input) : Effect.succeed(input)).pipe(
+    Effect.flatMap(resolve),
+    Effect.flatMap((config) => connectResolved(config, options?.connect ?? transportConnect, undefined))
+  )
+
+const connectResolved = (
+  config: ResolvedConfig,
+  connect: Connect,
+  onNotification: ((notification: ListenNotification) => void) | undefined
+): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
   Effect.gen(function*() {
-    const config = yield* resolve(typeof input === "string" ? yield* fromUrl(input) : input)
-    const connect = options?.connect ?? transportConnect
     const scope = yield* Effect.scope
 
     const notices = yield* PubSub.unbounded<PgNotice>()
@@ -293,6 +310,7 @@ export const make = (
         PubSub.publishUnsafe(notices, fields)
       },
       onNotification: (m) => {
+        onNotification?.({ _tag: "Notification", channel: m.channel, payload: m.payload, processId: m.processId })
         PubSub.publishUnsafe(notifications, { channel: m.channel, payload: m.payload, processId: m.processId })
       },
       onParameter: (name, value) => {
@@ -354,6 +372,7 @@ export const make = (
         return toFailure(thrown)
       }
     }
+    const waitReadable = Effect.callback<void>((resume) => wire.whenReadable(() => resume(Effect.void)))
     const readLoop: Effect.Effect<never, WireFailure> = Effect.gen(function*() {
       for (const message of session.leftover) {
         try {
@@ -375,6 +394,8 @@ export const make = (
           yield* SubscriptionRef.set(parameters, new Map(serverParameters))
         }
         wire.flushCompleted()
+        // A consumer that is behind (COPY TO STDOUT) stops the reading: TCP pushes back on the server.
+        if (wire.readPaused) yield* waitReadable
       }
     })
     yield* readLoop.pipe(
@@ -398,6 +419,7 @@ export const make = (
         if (wire.pending > 1) yield* Effect.yieldNow
         const bytes = wire.writer.take()
         yield* Effect.mapError(writer.write(bytes), fromSocketError)
+        wire.drained()
       }
     })
     yield* writeLoop.pipe(
@@ -428,7 +450,7 @@ export const make = (
       return sendCancelRequest(connect, { ...transport.options, connectTimeout: config.connectTimeout }, info.processId, info.secretKey)
     })
     /** On interruption: cancel on the server if the request is running there; drain in the background either way. */
-    const abandon = (request: BoundRequest | SimpleRequest): Effect.Effect<void> =>
+    const abandon = (request: Request & Abandonable): Effect.Effect<void> =>
       Effect.suspend(() => {
         request.abandoned = true
         if (!wire.isCurrent(request) || wire.failure !== undefined) return Effect.void
@@ -460,72 +482,11 @@ export const make = (
         return Deferred.await(deferred)
       })
 
-    const runPrepared = (
-      statement: PreparedStatement,
-      params: ReadonlyArray<unknown>
-    ): Effect.Effect<{ readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: TransactionStatus }, QueryError> =>
-      Effect.callback<{ readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: TransactionStatus }, QueryError>((resume) => {
-        const closes = cache.takeCloses()
-        const request = new BoundRequest(statement, params, closes.length)
-        request.resume = (effect) => {
-          const exit = effect as Exit.Exit<QueryResult, QueryError>
-          if (Exit.isSuccess(exit)) return resume(Exit.succeed({ result: exit.value }))
-          const error = Exit.findErrorOption(exit)
-          if (error._tag === "Some" && error.value._tag === "PgServerError" && isStale(error.value)) {
-            return resume(Exit.succeed({ stale: error.value, status: request.endStatus }))
-          }
-          resume(Exit.failCause(exit.cause))
-        }
-        const error = wire.submit(request, (w) => request.encode(w, closes))
-        if (error !== undefined) {
-          cache.restoreCloses(closes)
-          resume(Exit.fail(error._tag === "ProtocolError" && error.reason === "EncodeFailed"
-            ? new ParameterError({ message: error.message, query: statement.sql })
-            : error))
-          return
-        }
-        return abandon(request)
-      })
-
-    const query = (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> => {
-      const run = (retried: boolean): Effect.Effect<QueryResult, QueryError> =>
-        Effect.flatMap(prepare(sql), (statement) => {
-          if (params.length !== statement.parameterTypes.length) {
-            return Effect.fail(
-              new ParameterError({
-                message: `the statement has ${statement.parameterTypes.length} parameter(s), ${params.length} given`,
-                query: sql
-              })
-            )
-          }
-          return Effect.flatMap(runPrepared(statement, params), (outcome) => {
-            if ("result" in outcome) return Effect.succeed(outcome.result)
-            // A stale cached statement: forget it; retry once outside a transaction block.
-            cache.evict(sql, statement, outcome.stale.code !== "26000")
-            if (!retried && outcome.status === "I") return run(true)
-            return Effect.fail(
-              new StaleStatementError({
-                message: `a cached prepared statement went stale inside a transaction (${outcome.stale.message}); retry the transaction`,
-                query: sql,
-                cause: outcome.stale
-              })
-            )
-          })
-        })
-      return run(false)
-    }
-
-    const execute = (sql: string): Effect.Effect<ReadonlyArray<QueryResult>, QueryError> =>
-      Effect.callback<ReadonlyArray<QueryResult>, QueryError>((resume) => {
-        const request = new SimpleRequest(sql)
-        request.resume = resume
-        const error = wire.submit(request, (w) => request.encode(w))
-        if (error !== undefined) {
-          resume(Exit.fail(error))
-          return
-        }
-        return abandon(request)
-      })
+    const core: Core = { wire, cache, config, scope, prepare, cancel, abandon }
+    const query = makeQuery(core)
+    const execute = makeExecute(core)
+    const open: OpenListenSession<ConnectError> = (onNotification) =>
+      Effect.map(connectResolved(config, connect, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
 
     const shape: PgConnectionShape = {
       info,
@@ -546,13 +507,15 @@ export const make = (
         queriesCancelled: wire.cancelled,
         pendingRequests: wire.pending
       })),
-      failure: Effect.sync(() => wire.failure)
+      failure: Effect.sync(() => wire.failure),
+      closed: Effect.callback<WireFailure>((resume) => wire.whenFailed((failure) => resume(Effect.succeed(failure)))),
+      stream: makeStream(core),
+      copyFrom: makeCopyFrom(core),
+      copyTo: makeCopyTo(core),
+      listen: (channels, options) => listenWith(open, channels, options)
     }
     return shape
   })
-
-const isStale = (error: PgServerError): boolean =>
-  error.code === "26000" || (error.code === "0A000" && /cached plan must not change result type/.test(error.message))
 
 /**
  * The PgConnection service.

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { FieldDescription } from "../protocol/messages/Query.ts"
 import { writeBind } from "../protocol/messages/Extended.ts"
@@ -14,9 +14,10 @@ import { encodeFrontendInto } from "../protocol/Frontend.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
 import { makeRowDecoder } from "../protocol/RowDecoder.ts"
 import type { Writer } from "../protocol/Writer.ts"
+import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
+import { ParameterError, type QueryError, StaleStatementError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import type { PreparedStatement } from "./StatementCache.ts"
 import * as TypeMap from "./TypeMap.ts"
 
@@ -249,3 +250,93 @@ const sync = { _tag: "Sync" } as const
 
 const succeedWith = <A>(value: A): Effect.Effect<A> => Exit.succeed(value)
 const failWith = <E>(error: E): Effect.Effect<never, E> => Exit.fail(error)
+
+// ---------------------------------------------------------------------------
+// The operation
+
+/**
+ * Whether a statement failed because the cached plan went stale: the table
+ * changed shape (0A000 "cached plan must not change result type") or the
+ * statement vanished after a pooler or failover (26000).
+ */
+export const isStale = (error: PgServerError): boolean =>
+  error.code === "26000" || (error.code === "0A000" && /cached plan must not change result type/.test(error.message))
+
+/** The ParameterError for a bad parameter count, or undefined. */
+export const checkParameterCount = (statement: PreparedStatement, params: ReadonlyArray<unknown>): ParameterError | undefined =>
+  params.length === statement.parameterTypes.length
+    ? undefined
+    : new ParameterError({
+      message: `the statement has ${statement.parameterTypes.length} parameter(s), ${params.length} given`,
+      query: statement.sql
+    })
+
+/** An encoding failure of a parameter is the caller's ParameterError. */
+export const parameterFailure = (error: WireFailure, sql: string): QueryError =>
+  error._tag === "ProtocolError" && error.reason === "EncodeFailed" ? new ParameterError({ message: error.message, query: sql }) : error
+
+/**
+ * Forgets a stale statement; says whether to prepare it again and retry
+ * (once, outside a transaction block) or the error to fail with.
+ */
+export const afterStale = (
+  core: Core,
+  statement: PreparedStatement,
+  stale: PgServerError,
+  status: "I" | "T" | "E",
+  retried: boolean
+): StaleStatementError | undefined => {
+  core.cache.evict(statement.sql, statement, stale.code !== "26000")
+  if (!retried && status === "I") return undefined
+  return new StaleStatementError({
+    message: `a cached prepared statement went stale inside a transaction (${stale.message}); retry the transaction`,
+    query: statement.sql,
+    cause: stale
+  })
+}
+
+type Outcome = { readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: "I" | "T" | "E" }
+
+const runPrepared = (core: Core, statement: PreparedStatement, params: ReadonlyArray<unknown>): Effect.Effect<Outcome, QueryError> =>
+  Effect.callback<Outcome, QueryError>((resume) => {
+    const { cache, wire } = core
+    const closes = cache.takeCloses()
+    const request = new BoundRequest(statement, params, closes.length)
+    request.resume = (effect) => {
+      const exit = effect as Exit.Exit<QueryResult, QueryError>
+      if (Exit.isSuccess(exit)) return resume(Exit.succeed({ result: exit.value }))
+      const error = Exit.findErrorOption(exit)
+      if (error._tag === "Some" && error.value._tag === "PgServerError" && isStale(error.value)) {
+        return resume(Exit.succeed({ stale: error.value, status: request.endStatus }))
+      }
+      resume(Exit.failCause(exit.cause))
+    }
+    // COPY switches the server into a mode where a pipelined message would break it.
+    const error = wire.submit(request, (w) => request.encode(w, closes), mayCopy(statement.sql))
+    if (error !== undefined) {
+      cache.restoreCloses(closes)
+      resume(Exit.fail(parameterFailure(error, statement.sql)))
+      return
+    }
+    return core.abandon(request)
+  })
+
+/**
+ * `query(sql, params)`: prepares (or reuses) the statement, then binds and
+ * executes it; a stale cached statement heals once outside a transaction.
+ *
+ * @internal
+ */
+export const makeQuery = (core: Core) => (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> => {
+  const run = (retried: boolean): Effect.Effect<QueryResult, QueryError> =>
+    Effect.flatMap(core.prepare(sql), (statement) => {
+      const countError = checkParameterCount(statement, params)
+      if (countError !== undefined) return Effect.fail(countError)
+      return Effect.flatMap(runPrepared(core, statement, params), (outcome) => {
+        if ("result" in outcome) return Effect.succeed(outcome.result)
+        const error = afterStale(core, statement, outcome.stale, outcome.status, retried)
+        return error === undefined ? run(true) : Effect.fail(error)
+      })
+    })
+  return run(false)
+}

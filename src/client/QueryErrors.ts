@@ -5,6 +5,8 @@
  */
 import * as Schema from "effect/Schema"
 import type { FieldDescription } from "../protocol/messages/Query.ts"
+import type { ProtocolError } from "../protocol/ProtocolError.ts"
+import type { ConnectionError } from "../transport/ConnectionError.ts"
 import { PgServerError } from "./PgServerError.ts"
 
 /**
@@ -71,3 +73,31 @@ export class ParameterError extends Schema.TaggedError<ParameterError>()("Parame
   message: Schema.String,
   query: Schema.String
 }) {}
+
+/**
+ * A COPY operation was given a statement of the wrong kind (copyFrom needs
+ * `COPY ... FROM STDIN`, copyTo `COPY ... TO STDOUT`), or COPY data was
+ * malformed on our side.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CopyError extends Schema.TaggedError<CopyError>()("CopyError", {
+  message: Schema.String,
+  query: Schema.String
+}) {}
+
+/**
+ * What a query can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type QueryError =
+  | PgServerError
+  | ConnectionError
+  | ProtocolError
+  | ValueDecodeError
+  | StaleStatementError
+  | ParameterError
+  | CopyError

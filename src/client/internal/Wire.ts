@@ -63,14 +63,29 @@ export class Wire {
   readonly writer = new Writer(16 * 1024)
   private readonly queue: Array<Request | undefined> = []
   private head = 0
-  /** Requests that got their last response in the chunk being routed. */
-  private completed: Array<Request> = []
+  /** Requests that got their last response in the chunk being routed, and deferred calls. */
+  private completed: Array<Request | (() => void)> = []
   status: TransactionStatus = "I"
   failure: WireFailure | undefined
   /** Abandoned requests the server reported as cancelled (57014). */
   cancelled = 0
   /** Told about result values that do not decode; set by the request whose rows are arriving. */
   valueError: ValueErrorHandler | undefined
+  /**
+   * The request that has the connection to itself (COPY FROM STDIN, a
+   * portal being streamed): requests submitted meanwhile are encoded apart
+   * into `held` and join the outgoing bytes when it releases the connection,
+   * so nothing reaches the server in the middle of its exchange. A held
+   * request that holds too takes over when its turn comes.
+   */
+  private holder: Request | undefined
+  private held: Array<{ readonly bytes: Uint8Array; readonly request: Request; readonly holds: boolean }> = []
+  private scratch: Writer | undefined
+  /** Set by a request whose consumer is behind: the reader stops pulling from the socket. */
+  readPaused = false
+  private resumeReading: (() => void) | undefined
+  private drainWaiters: Array<() => void> = []
+  private failureWaiters: Array<(failure: WireFailure) => void> = []
   private readonly hooks: WireHooks
 
   constructor(hooks: WireHooks) {
@@ -96,19 +111,85 @@ export class Wire {
    * the order of the FIFO is the order of the bytes. Returns the encoding
    * failure, if any (nothing of it is written or queued then).
    */
-  submit(request: Request, encode: (writer: Writer) => void): ProtocolError | WireFailure | undefined {
+  submit(request: Request, encode: (writer: Writer) => void, holds = false): ProtocolError | WireFailure | undefined {
     if (this.failure !== undefined) return this.failure
-    const mark = this.writer.mark()
+    const held = this.holder !== undefined
+    const writer = held ? (this.scratch ??= new Writer(1024)) : this.writer
+    const mark = writer.mark()
     try {
-      encode(this.writer)
+      encode(writer)
     } catch (thrown) {
-      this.writer.rollback(mark)
+      writer.rollback(mark)
       if (thrown instanceof CodecFailure) return toProtocolError(thrown, -1, undefined)
       throw thrown
     }
     this.queue.push(request)
-    this.hooks.wakeWriter()
+    if (held) {
+      this.held.push({ bytes: writer.take(), request, holds })
+    } else {
+      if (holds) this.holder = request
+      this.hooks.wakeWriter()
+    }
     return undefined
+  }
+
+  /**
+   * Ends `request`'s hold on the connection: the requests submitted meanwhile
+   * go out after what it wrote, up to and including the next one that holds.
+   */
+  release(request: Request): void {
+    if (this.holder !== request) return
+    this.holder = undefined
+    let moved = false
+    while (this.held.length > 0) {
+      const next = this.held.shift()!
+      this.writer.raw(next.bytes)
+      moved = true
+      if (next.holds) {
+        this.holder = next.request
+        break
+      }
+    }
+    if (moved) this.hooks.wakeWriter()
+  }
+
+  /** Stops the reader pulling from the socket until `resume` (a consumer is behind). */
+  pauseReading(): void {
+    this.readPaused = true
+  }
+
+  resume(): void {
+    if (!this.readPaused) return
+    this.readPaused = false
+    const resume = this.resumeReading
+    this.resumeReading = undefined
+    resume?.()
+  }
+
+  /** For the reader fiber: calls `resume` once reading may go on. */
+  whenReadable(resume: () => void): void {
+    if (!this.readPaused || this.failure !== undefined) return resume()
+    this.resumeReading = resume
+  }
+
+  /** Calls `f` once the connection fails (at once if it has). */
+  whenFailed(f: (failure: WireFailure) => void): void {
+    if (this.failure !== undefined) return f(this.failure)
+    this.failureWaiters.push(f)
+  }
+
+  /** Calls `f` once the outgoing bytes have been handed to the socket. */
+  whenDrained(f: () => void): void {
+    if (this.writer.length === 0 || this.failure !== undefined) return f()
+    this.drainWaiters.push(f)
+  }
+
+  /** For the writer fiber: everything taken so far has been written. */
+  drained(): void {
+    if (this.drainWaiters.length === 0 || this.writer.length > 0) return
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const f of waiters) f()
   }
 
   /**
@@ -139,6 +220,7 @@ export class Wire {
     if (request === undefined) return this.unsolicited(message)
     if (request.onMessage(message, this)) {
       this.queue[this.head++] = undefined
+      if (this.holder === request) this.release(request)
       this.completed.push(request)
       this.parser.setRowDecoder(undefined)
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -153,7 +235,19 @@ export class Wire {
     if (this.completed.length === 0) return
     const done = this.completed
     this.completed = []
-    for (const request of done) request.complete()
+    for (const item of done) {
+      if (typeof item === "function") item()
+      else item.complete()
+    }
+  }
+
+  /**
+   * Runs `f` after the chunk being routed (with the completions, in order):
+   * how a request hands a partial result (a batch of rows) to its caller
+   * without running the caller inside routing.
+   */
+  defer(f: () => void): void {
+    this.completed.push(f)
   }
 
   /** A message with no request waiting: only a FATAL error (admin shutdown) may arrive so. */
@@ -165,11 +259,20 @@ export class Wire {
   fail(error: WireFailure): void {
     if (this.failure !== undefined) return
     this.failure = error
+    this.holder = undefined
+    this.held = []
     this.flushCompleted()
     const waiting = this.queue.slice(this.head)
     this.queue.length = 0
     this.head = 0
     for (const request of waiting) request?.onFailure(error)
+    this.resume()
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const f of waiters) f()
+    const failed = this.failureWaiters
+    this.failureWaiters = []
+    for (const f of failed) f(error)
   }
 }
 
