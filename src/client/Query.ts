@@ -185,6 +185,10 @@ export class BoundRequest implements Request {
     if (this.error === undefined) this.error = valueDecodeError(this.statement.fields, column, reason, this.statement.sql)
   }
 
+  private readonly pushRow = (row: Row): void => {
+    if (!this.abandoned) this.rows.push(row)
+  }
+
   onMessage(message: Message, wire: Wire): boolean {
     switch (message._tag) {
       case "DataRow":
@@ -195,7 +199,8 @@ export class BoundRequest implements Request {
         return false
       case "BindComplete":
         wire.valueError = this.reportValueError
-        if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder)
+        // Rows go straight into the result: no DataRow message per row.
+        if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder, this.pushRow)
         return false
       case "CommandComplete":
         this.command = message.tag

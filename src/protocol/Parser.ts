@@ -60,7 +60,8 @@ export interface Parser<M> {
  * Turns a frame into a message. `bytes[start, end)` is the body; the frame's
  * type byte is `type`, or -1 for an untyped startup packet.
  */
-type DecodeBody<M> = (type: number, bytes: Uint8Array, start: number, end: number) => M
+/** Decodes one frame's body; undefined when the frame went elsewhere (a row to a row sink). */
+type DecodeBody<M> = (type: number, bytes: Uint8Array, start: number, end: number) => M | undefined
 
 interface FramerOptions<M> {
   readonly limits: Int32Array
@@ -202,11 +203,13 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
         const wasUntyped = untyped
         frameType = wasUntyped ? -1 : whole[0]!
         const message = decode(frameType, whole, wasUntyped ? 4 : 5, frameLength)
-        if (wasUntyped) {
-          const err = afterUntyped(message, p < n, consumed + frameStart)
-          if (err !== undefined) return stop(err)
+        if (message !== undefined) {
+          if (wasUntyped) {
+            const err = afterUntyped(message, p < n, consumed + frameStart)
+            if (err !== undefined) return stop(err)
+          }
+          onMessage(message)
         }
-        onMessage(message)
       }
 
       // Whole frames straight from the chunk: the hot loop.
@@ -221,6 +224,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
           frameType = -1
           const message = decode(-1, chunk, p + 4, p + size)
           p += size
+          if (message === undefined) continue
           const err = afterUntyped(message, p < n, consumed + frameStart)
           if (err !== undefined) return stop(err)
           onMessage(message)
@@ -236,7 +240,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
         frameType = type
         const message = decode(type, chunk, p + 5, end)
         p = end
-        onMessage(message)
+        if (message !== undefined) onMessage(message)
       }
     } catch (thrown) {
       if (thrown instanceof CodecFailure) {
@@ -361,7 +365,12 @@ export interface BackendParserOptions<R> {
  * @category models
  */
 export interface BackendParser<R = never> extends Parser<BackendMessage<R | RawRow>> {
-  readonly setRowDecoder: (decoder: RowDecoder<R> | undefined) => void
+  /**
+   * Sets how DataRow values decode. With a `sink`, each decoded row goes to
+   * it instead of being emitted as a DataRow message (no message object per
+   * row); the other messages are emitted as usual, in order.
+   */
+  readonly setRowDecoder: (decoder: RowDecoder<R> | undefined, sink?: ((row: R) => void) | undefined) => void
 }
 
 /**
@@ -374,12 +383,15 @@ export interface BackendParser<R = never> extends Parser<BackendMessage<R | RawR
  */
 export const makeBackendParser = <R = never>(options?: BackendParserOptions<R>): BackendParser<R> => {
   let rowDecoder: RowDecoder<R> | undefined = options?.rowDecoder
-  const decode = (type: number, bytes: Uint8Array, start: number, end: number): BackendMessage<R | RawRow> => {
+  let rowSink: ((row: R) => void) | undefined
+  const decode = (type: number, bytes: Uint8Array, start: number, end: number): BackendMessage<R | RawRow> | undefined => {
     // One message per result row: skip the Reader and the dispatch.
     if (type === BackendType.DataRow) {
-      return rowDecoder === undefined
-        ? decodeDataRow(bytes, start, end)
-        : { _tag: "DataRow", values: rowDecoder(bytes, start, end) }
+      if (rowDecoder === undefined) return decodeDataRow(bytes, start, end)
+      const values = rowDecoder(bytes, start, end)
+      if (rowSink === undefined) return { _tag: "DataRow", values }
+      rowSink(values)
+      return undefined
     }
     const r = reader.reset(bytes, start, end)
     const message = decodeBackendBody(type, r)
@@ -396,8 +408,9 @@ export const makeBackendParser = <R = never>(options?: BackendParserOptions<R>):
   })
   return {
     ...parser,
-    setRowDecoder: (decoder) => {
+    setRowDecoder: (decoder, sink) => {
       rowDecoder = decoder
+      rowSink = decoder === undefined ? undefined : sink
     }
   }
 }
