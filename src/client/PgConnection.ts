@@ -35,7 +35,9 @@ import { connect as transportConnect } from "../transport/Connect.ts"
 import { ConnectionError, fromSocketError } from "../transport/ConnectionError.ts"
 import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
 import { sendCancelRequest } from "./Cancel.ts"
-import { type ConfigError, fromUrl, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
+import { type ConfigError, forTarget, load, type LoadOptions, parseConnectionString, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
+import * as Hosts from "./Hosts.ts"
+import type { HostsError } from "./Hosts.ts"
 import { type CopyFromOptions, type CopyResult, makeCopyFrom } from "./CopyIn.ts"
 import { type CopyToOptions, makeCopyTo } from "./CopyOut.ts"
 import { makeExecute } from "./Execute.ts"
@@ -76,7 +78,7 @@ export interface PgNotification {
  * @since 0.1.0
  * @category errors
  */
-export type ConnectError = ConnectionError | ProtocolError | AuthError | PgServerError | ConfigError
+export type ConnectError = ConnectionError | ProtocolError | AuthError | PgServerError | ConfigError | HostsError
 
 /**
  * Counters of one connection.
@@ -159,7 +161,11 @@ const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undef
     key: config.sslKey,
     passphrase: config.sslPassword,
     crl: config.sslCrl,
-    sni: config.sslSni
+    sni: config.sslSni,
+    // With hostaddr the socket goes to the address; the certificate is checked against the host name.
+    ...(config.hostaddr !== undefined ? { serverName: config.host } : {}),
+    minProtocolVersion: config.sslMinProtocolVersion,
+    maxProtocolVersion: config.sslMaxProtocolVersion
   }
 }
 
@@ -237,8 +243,8 @@ const openSession = (
   hooks: Hooks,
   scope: Scope.Scope
 ): Effect.Effect<Session, StartupError> => {
-  const unix = config.host.startsWith("/")
-  const base = { host: config.host, port: config.port, connectTimeout: config.connectTimeout, keepAlive: config.keepAlive }
+  const unix = config.hostaddr === undefined && (config.host.startsWith("/") || config.host.startsWith("@"))
+  const base = { host: config.hostaddr ?? config.host, port: config.port, connectTimeout: config.connectTimeout, keepAlive: config.keepAlive }
   const tryOnce = (tls: boolean, version: number) =>
     Effect.gen(function*() {
       const child = yield* Scope.fork(scope)
@@ -252,7 +258,9 @@ const openSession = (
     const newest = config.maxProtocolVersion === "3.2" ? StartupCode.Protocol3_2 : StartupCode.Protocol3_0
     return tryOnce(tls, newest).pipe(
       Effect.catch((error: StartupError) =>
-        newest === StartupCode.Protocol3_2 && rejectsNewerProtocol(error) ? tryOnce(tls, StartupCode.Protocol3_0) : Effect.fail(error)
+        newest === StartupCode.Protocol3_2 && config.minProtocolVersion === "3.0" && rejectsNewerProtocol(error)
+          ? tryOnce(tls, StartupCode.Protocol3_0)
+          : Effect.fail(error)
       )
     )
   }
@@ -284,11 +292,50 @@ const openSession = (
  */
 export const make = (
   input: PgConnectionConfig | string,
-  options?: { readonly connect?: Connect | undefined }
+  options?: MakeOptions
 ): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
-  (typeof input === "string" ? fromUrl(input) : Effect.succeed(input)).pipe(
-    Effect.flatMap(resolve),
-    Effect.flatMap((config) => connectResolved(config, options?.connect ?? transportConnect, undefined))
+  Effect.flatMap(
+    options?.environment !== undefined && options.environment !== false
+      ? load(input, options.environment === true ? undefined : options.environment)
+      : Effect.flatMap(typeof input === "string" ? parseConnectionString(input) : Effect.succeed(input), (config) => resolve(config)),
+    (config) => connectAny(config, options?.connect ?? transportConnect, undefined)
+  )
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MakeOptions {
+  /** The transport (default: TCP/Unix sockets and TLS from `Connect.ts`). */
+  readonly connect?: Connect | undefined
+  /**
+   * Read the configuration as libpq does: the PG* environment variables, the
+   * service file and the password file fill in what the input leaves out
+   * (`true` reads `process.env` and the home directory). Default: only the
+   * input (and the files it names).
+   */
+  readonly environment?: boolean | LoadOptions | undefined
+}
+
+/** Tries the configured hosts in turn (target_session_attrs, load_balance_hosts); see `Hosts.ts`. */
+const connectAny = (
+  config: ResolvedConfig,
+  connect: Connect,
+  onNotification: ((notification: ListenNotification) => void) | undefined
+): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
+  Effect.map(
+    Hosts.connect(config, (target) =>
+      Effect.map(connectResolved(forTarget(config, target), connect, onNotification), (connection) => ({
+        connection,
+        parameters: connection.info.parameters,
+        query: (sql: string) =>
+          Effect.map(connection.execute(sql), (results) => {
+            const first = results[0]
+            const field = first?.fields[0]
+            return field === undefined ? undefined : first?.rows[0]?.[field.name]
+          })
+      }))),
+    (connected) => connected.connection
   )
 
 const connectResolved = (
@@ -486,7 +533,7 @@ const connectResolved = (
     const query = makeQuery(core)
     const execute = makeExecute(core)
     const open: OpenListenSession<ConnectError> = (onNotification) =>
-      Effect.map(connectResolved(config, connect, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
+      Effect.map(connectAny(config, connect, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
 
     const shape: PgConnectionShape = {
       info,
@@ -525,7 +572,7 @@ const connectResolved = (
  */
 export class PgConnection extends Context.Service<PgConnection, PgConnectionShape>()("effect-pgwire/PgConnection") {
   /** A scoped Layer: connects when built, sends Terminate and closes when released. */
-  static readonly layer = (config: PgConnectionConfig | string): Layer.Layer<PgConnection, ConnectError> =>
-    Layer.effect(PgConnection, make(config))
+  static readonly layer = (config: PgConnectionConfig | string, options?: MakeOptions): Layer.Layer<PgConnection, ConnectError> =>
+    Layer.effect(PgConnection, make(config, options))
   static readonly make = make
 }

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * from "./Config.ts"
+export * as Hosts from "./Hosts.ts"
 export { type CopyFromOptions, type CopyResult } from "./CopyIn.ts"
 export { type CopyToOptions } from "./CopyOut.ts"
 export * as CopyFormat from "./CopyFormat.ts"
