@@ -20,7 +20,7 @@ import { unexpected, type Message, type Request, type Row, type Wire, type WireF
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
 import { type QueryResult, rowCountOf } from "./Query.ts"
 import { type QueryError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
-import * as TypeMap from "./TypeMap.ts"
+import type { TypeRegistry } from "./types/Registry.ts"
 
 export class SimpleRequest implements Request {
   private readonly results: Array<QueryResult> = []
@@ -30,9 +30,11 @@ export class SimpleRequest implements Request {
   abandoned = false
   resume: ((effect: Effect.Effect<ReadonlyArray<QueryResult>, PgServerError | ValueDecodeError | WireFailure>) => void) | undefined
   readonly sql: string
+  private readonly registry: TypeRegistry
 
-  constructor(sql: string) {
+  constructor(sql: string, registry: TypeRegistry) {
     this.sql = sql
+    this.registry = registry
   }
 
   encode(w: Writer): void {
@@ -57,7 +59,7 @@ export class SimpleRequest implements Request {
         wire.valueError = this.reportValueError
         wire.parser.setRowDecoder(
           makeRowDecoder(
-            fields.map((f) => ({ ...(f.format === 1 ? TypeMap.resultColumn(f.dataTypeOid).decoder : TypeMap.textColumn(f.dataTypeOid)), name: f.name })),
+            fields.map((f) => ({ ...(f.format === 1 ? this.registry.column(f.dataTypeOid).decoder : this.registry.textColumn(f.dataTypeOid)), name: f.name })),
             "object",
             (column, reason) => wire.valueError?.(column, reason)
           )
@@ -115,7 +117,7 @@ export class SimpleRequest implements Request {
  */
 export const makeExecute = (core: Core) => (sql: string): Effect.Effect<ReadonlyArray<QueryResult>, QueryError> =>
   Effect.callback<ReadonlyArray<QueryResult>, QueryError>((resume) => {
-    const request = new SimpleRequest(sql)
+    const request = new SimpleRequest(sql, core.types)
     request.resume = resume
     // COPY switches the server into a mode where a pipelined message would break it.
     const error = core.wire.submit(request, (w) => request.encode(w), mayCopy(sql))

@@ -13,7 +13,6 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -46,10 +45,12 @@ import { makeStream, type StreamOptions } from "./QueryStream.ts"
 import { type Abandonable, type Core } from "./internal/Core.ts"
 import { type Message, type Request, type Row, UnexpectedMessage, Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { makeQuery, PrepareRequest, type QueryResult } from "./Query.ts"
+import { makePrepare, makeQuery, type QueryResult } from "./Query.ts"
 import type { QueryError } from "./QueryErrors.ts"
 import { rejectsNewerProtocol, runStartup, type SessionInfo, type StartupError } from "./Startup.ts"
-import { type PreparedStatement, type PrepareFailure, StatementCache } from "./StatementCache.ts"
+import { StatementCache } from "./StatementCache.ts"
+import type { CatalogQuery } from "./types/Catalog.ts"
+import { TypeRegistry, type TypeRegistryOptions } from "./types/Registry.ts"
 
 /**
  * A notice or warning the server sent (RAISE NOTICE, deprecation warnings...).
@@ -123,6 +124,8 @@ export interface PgConnectionShape {
   readonly stats: Effect.Effect<ConnectionStats>
   /** Why the connection stopped working, if it did. */
   readonly failure: Effect.Effect<WireFailure | undefined>
+  /** This connection's type registry: register codecs, inspect or reset what was learnt from the catalog. */
+  readonly types: TypeRegistry
   /** Waits until the connection stops working (lost, closed, or failed) and says why. */
   readonly closed: Effect.Effect<WireFailure>
   /**
@@ -298,7 +301,7 @@ export const make = (
     options?.environment !== undefined && options.environment !== false
       ? load(input, options.environment === true ? undefined : options.environment)
       : Effect.flatMap(typeof input === "string" ? parseConnectionString(input) : Effect.succeed(input), (config) => resolve(config)),
-    (config) => connectAny(config, options?.connect ?? transportConnect, undefined)
+    (config) => connectAny(config, options?.connect ?? transportConnect, options?.types, undefined)
   )
 
 /**
@@ -315,17 +318,25 @@ export interface MakeOptions {
    * input (and the files it names).
    */
   readonly environment?: boolean | LoadOptions | undefined
+  /**
+   * How values travel (docs/types.md): registry options (`timestamps:
+   * "PgTimestamp"` for microsecond-exact timestamps, `dates: "PgDate"`), or
+   * a `TypeRegistry` with user codecs registered. Each connection gets its
+   * own registry from options; a registry given here is shared.
+   */
+  readonly types?: TypeRegistryOptions | TypeRegistry | undefined
 }
 
 /** Tries the configured hosts in turn (target_session_attrs, load_balance_hosts); see `Hosts.ts`. */
 const connectAny = (
   config: ResolvedConfig,
   connect: Connect,
+  typeOptions: TypeRegistryOptions | TypeRegistry | undefined,
   onNotification: ((notification: ListenNotification) => void) | undefined
 ): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
   Effect.map(
     Hosts.connect(config, (target) =>
-      Effect.map(connectResolved(forTarget(config, target), connect, onNotification), (connection) => ({
+      Effect.map(connectResolved(forTarget(config, target), connect, typeOptions, onNotification), (connection) => ({
         connection,
         parameters: connection.info.parameters,
         query: (sql: string) =>
@@ -341,6 +352,7 @@ const connectAny = (
 const connectResolved = (
   config: ResolvedConfig,
   connect: Connect,
+  typeOptions: TypeRegistryOptions | TypeRegistry | undefined,
   onNotification: ((notification: ListenNotification) => void) | undefined
 ): Effect.Effect<PgConnectionShape, ConnectError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -505,35 +517,15 @@ const connectResolved = (
       })
 
     // --- queries ----------------------------------------------------------
-    const prepare = (sql: string): Effect.Effect<PreparedStatement, PrepareFailure> =>
-      Effect.suspend(() => {
-        const entry = cache.lookup(sql)
-        if (entry?._tag === "Ready") return Effect.succeed(entry.statement)
-        if (entry?._tag === "Preparing") return Deferred.await(entry.deferred)
-        const deferred = Deferred.makeUnsafe<PreparedStatement, PrepareFailure>()
-        cache.preparing(sql, deferred)
-        const closes = cache.takeCloses()
-        const request = new PrepareRequest(cache.nextName(), sql, [], closes.length)
-        request.resume = (effect) => {
-          const exit = effect as Exit.Exit<PreparedStatement, PrepareFailure>
-          if (Exit.isSuccess(exit)) cache.store(sql, exit.value)
-          else cache.abandon(sql, deferred)
-          Deferred.doneUnsafe(deferred, exit)
-        }
-        const error = wire.submit(request, (w) => request.encode(w, closes))
-        if (error !== undefined) {
-          cache.restoreCloses(closes)
-          cache.abandon(sql, deferred)
-          return Effect.fail(error)
-        }
-        return Deferred.await(deferred)
-      })
-
-    const core: Core = { wire, cache, config, scope, prepare, cancel, abandon }
+    const types = typeOptions instanceof TypeRegistry ? typeOptions : new TypeRegistry(typeOptions)
+    // Catalog lookups for the registry run as ordinary queries on this connection.
+    const runCatalog: CatalogQuery<QueryError> = (sql, params) => query(sql, params)
+    const prepare = makePrepare({ wire, cache, config, scope, cancel, abandon, types }, runCatalog)
+    const core: Core = { wire, cache, config, scope, prepare, cancel, abandon, types }
     const query = makeQuery(core)
     const execute = makeExecute(core)
     const open: OpenListenSession<ConnectError> = (onNotification) =>
-      Effect.map(connectAny(config, connect, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
+      Effect.map(connectAny(config, connect, typeOptions, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
 
     const shape: PgConnectionShape = {
       info,
@@ -555,6 +547,7 @@ const connectResolved = (
         pendingRequests: wire.pending
       })),
       failure: Effect.sync(() => wire.failure),
+      types,
       closed: Effect.callback<WireFailure>((resume) => wire.whenFailed((failure) => resume(Effect.succeed(failure)))),
       stream: makeStream(core),
       copyFrom: makeCopyFrom(core),

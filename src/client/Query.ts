@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { FieldDescription } from "../protocol/messages/Query.ts"
@@ -18,8 +19,9 @@ import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
 import { ParameterError, type QueryError, StaleStatementError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
-import type { PreparedStatement } from "./StatementCache.ts"
-import * as TypeMap from "./TypeMap.ts"
+import type { PreparedStatement, PrepareFailure } from "./StatementCache.ts"
+import type { CatalogQuery } from "./types/Catalog.ts"
+import type { TypeRegistry } from "./types/Registry.ts"
 
 /**
  * The result of one statement.
@@ -54,16 +56,21 @@ export const writeCloses = (w: Writer, names: ReadonlyArray<string>): void => {
 // ---------------------------------------------------------------------------
 // Prepare
 
+/** What Describe(statement) told: the parameter types and the result columns. */
+export interface Description {
+  readonly parameterTypes: ReadonlyArray<number>
+  readonly fields: ReadonlyArray<FieldDescription>
+}
+
 /**
- * Parse + Describe(statement) + Sync: learns the parameter and result types
- * and chooses the result formats.
+ * Parse + Describe(statement) + Sync: learns the parameter and result types.
  */
 export class PrepareRequest implements Request {
   private closes: number
   private parameterTypes: ReadonlyArray<number> | undefined
   private fields: ReadonlyArray<FieldDescription> | undefined
   private error: PgServerError | undefined
-  resume: Resume<PreparedStatement, PgServerError | WireFailure> | undefined
+  resume: Resume<Description, PgServerError | WireFailure> | undefined
   readonly name: string
   readonly sql: string
   private readonly types: ReadonlyArray<number>
@@ -82,7 +89,7 @@ export class PrepareRequest implements Request {
     encodeFrontendInto(w, { _tag: "Sync" })
   }
 
-  onMessage(message: Message, wire: Wire): boolean {
+  onMessage(message: Message): boolean {
     switch (message._tag) {
       case "CloseComplete":
         if (this.closes-- <= 0) throw unexpected(message, "while preparing")
@@ -102,43 +109,105 @@ export class PrepareRequest implements Request {
         this.error = fromNoticeFields(message.fields, this.sql)
         return false
       case "ReadyForQuery":
-        this.wire = wire
         return true
     }
     throw unexpected(message, "while preparing a statement")
   }
 
-  private wire: Wire | undefined
-
   complete(): void {
-    const wire = this.wire!
     const resume = this.resume!
     if (this.error !== undefined) return resume(failWith(this.error))
     if (this.parameterTypes === undefined || this.fields === undefined) {
       return resume(failWith(new ProtocolError({ reason: "InvalidValue", message: "Describe answered without ParameterDescription and RowDescription/NoData", offset: -1 })))
     }
-    const fields = this.fields
-    const columns = fields.map((f) => TypeMap.resultColumn(f.dataTypeOid))
-    resume(succeedWith({
-      name: this.name,
-      sql: this.sql,
-      parameterTypes: this.parameterTypes,
-      fields,
-      resultFormats: columns.length === 0 ? [] : columns.map((c) => c.format),
-      rowDecoder: columns.length === 0
-        ? undefined
-        : makeRowDecoder(
-          columns.map((c, i) => ({ ...c.decoder, name: fields[i]!.name })),
-          "object",
-          (column, reason) => wire.valueError?.(column, reason)
-        )
-    }))
+    resume(succeedWith({ parameterTypes: this.parameterTypes, fields: this.fields }))
   }
 
   onFailure(error: WireFailure): void {
     this.resume?.(failWith(error))
   }
 }
+
+/** A prepared statement from its description: result formats and the row decoder, from the connection's types. */
+export const buildStatement = (core: Pick<Core, "types" | "wire">, name: string, key: string, sql: string, description: Description): PreparedStatement => {
+  const { fields, parameterTypes } = description
+  const columns = fields.map((f) => core.types.column(f.dataTypeOid))
+  const wire = core.wire
+  return {
+    name,
+    sql,
+    key,
+    parameterTypes,
+    fields,
+    resultFormats: columns.length === 0 ? [] : columns.map((c) => c.format),
+    rowDecoder: columns.length === 0
+      ? undefined
+      : makeRowDecoder(
+        columns.map((c, i) => ({ ...c.decoder, name: fields[i]!.name })),
+        "object",
+        (column, reason) => wire.valueError?.(column, reason)
+      )
+  }
+}
+
+/** The cache key of a statement: its text, plus the stated parameter types when any is stated. */
+export const statementKey = (sql: string, types: ReadonlyArray<number>): string => {
+  for (let i = 0; i < types.length; i++) if (types[i] !== 0) return `${sql}\u0000${types.join(",")}`
+  return sql
+}
+
+/**
+ * `prepare(sql, types)`: the cached statement, or Parse + Describe once
+ * (concurrent callers share the preparation). Types the description names
+ * that the registry does not know yet (enums, domains, composites, ...) are
+ * looked up in the catalog first, through `runCatalog`; if that fails they
+ * read as text.
+ *
+ * @internal
+ */
+export const makePrepare = (
+  core: Omit<Core, "prepare">,
+  runCatalog: CatalogQuery<QueryError>
+) =>
+(sql: string, types: ReadonlyArray<number>): Effect.Effect<PreparedStatement, PrepareFailure> =>
+  Effect.suspend(() => {
+    const { cache, wire } = core
+    const key = statementKey(sql, types)
+    const entry = cache.lookup(key)
+    if (entry?._tag === "Ready") return Effect.succeed(entry.statement)
+    if (entry?._tag === "Preparing") return Deferred.await(entry.deferred)
+    const deferred = Deferred.makeUnsafe<PreparedStatement, PrepareFailure>()
+    cache.preparing(key, deferred)
+    const closes = cache.takeCloses()
+    const name = cache.nextName()
+    const request = new PrepareRequest(name, sql, types, closes.length)
+    const described = Deferred.makeUnsafe<Description, PrepareFailure>()
+    request.resume = (effect) => Deferred.doneUnsafe(described, effect as Exit.Exit<Description, PrepareFailure>)
+    const error = wire.submit(request, (w) => request.encode(w, closes))
+    if (error !== undefined) {
+      cache.restoreCloses(closes)
+      cache.abandon(key, deferred)
+      return Effect.fail(error)
+    }
+    // Unknown types in the description are learnt from the catalog before the decoders are
+    // built. This runs in the connection's scope: an interrupted caller does not abandon a
+    // preparation that others may share.
+    const build = Deferred.await(described).pipe(
+      Effect.flatMap((description) => {
+        const missing = core.types.missing(description.parameterTypes.concat(description.fields.map((f) => f.dataTypeOid)))
+        const statement = Effect.sync(() => buildStatement(core, name, key, sql, description))
+        return missing.length === 0 ? statement : Effect.andThen(Effect.ignore(core.types.resolve(missing, runCatalog)), statement)
+      }),
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit)) cache.store(key, exit.value)
+          else cache.abandon(key, deferred)
+          Deferred.doneUnsafe(deferred, exit)
+        })
+      )
+    )
+    return Effect.andThen(Effect.forkIn(build, core.scope), Deferred.await(deferred))
+  })
 
 // ---------------------------------------------------------------------------
 // Execute a prepared statement
@@ -159,24 +228,18 @@ export class BoundRequest implements Request {
   resume: Resume<QueryResult, PgServerError | ValueDecodeError | WireFailure> | undefined
   readonly statement: PreparedStatement
   private readonly params: ReadonlyArray<unknown>
+  private readonly registry: TypeRegistry
 
-  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, closes: number) {
+  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, closes: number, registry: TypeRegistry) {
     this.statement = statement
     this.params = params
     this.closes = closes
+    this.registry = registry
   }
 
   encode(w: Writer, closes: ReadonlyArray<string>): void {
     writeCloses(w, closes)
-    const types = this.statement.parameterTypes
-    const params = this.params
-    const formats: Array<number> = new Array(params.length)
-    let binary = false
-    for (let i = 0; i < params.length; i++) {
-      formats[i] = TypeMap.parameterFormat(types[i]!, params[i])
-      if (formats[i] === 1) binary = true
-    }
-    writeBind(w, "", this.statement.name, binary ? formats : noFormats, params, (writer, value, i) => TypeMap.writeValue(writer, types[i]!, value), this.statement.resultFormats)
+    writeBindFor(w, this.registry, this.statement, this.params)
     encodeFrontendInto(w, executeAll)
     encodeFrontendInto(w, sync)
   }
@@ -250,6 +313,19 @@ export class BoundRequest implements Request {
 }
 
 const noFormats: ReadonlyArray<number> = []
+
+/** Bind of the unnamed portal to `statement` with `params`, encoded for the described parameter types. */
+export const writeBindFor = (w: Writer, registry: TypeRegistry, statement: PreparedStatement, params: ReadonlyArray<unknown>): void => {
+  const types = statement.parameterTypes
+  const formats: Array<number> = new Array(params.length)
+  let binary = false
+  for (let i = 0; i < params.length; i++) {
+    formats[i] = registry.parameterFormat(types[i]!, params[i])
+    if (formats[i] === 1) binary = true
+  }
+  writeBind(w, "", statement.name, binary ? formats : noFormats, params, (writer, value, i) => registry.writeValue(writer, types[i]!, value), statement.resultFormats)
+}
+
 const executeAll = { _tag: "Execute", portal: "", maxRows: 0 } as const
 const sync = { _tag: "Sync" } as const
 
@@ -291,7 +367,7 @@ export const afterStale = (
   status: "I" | "T" | "E",
   retried: boolean
 ): StaleStatementError | undefined => {
-  core.cache.evict(statement.sql, statement, stale.code !== "26000")
+  core.cache.evict(statement.key, statement, stale.code !== "26000")
   if (!retried && status === "I") return undefined
   return new StaleStatementError({
     message: `a cached prepared statement went stale inside a transaction (${stale.message}); retry the transaction`,
@@ -300,13 +376,38 @@ export const afterStale = (
   })
 }
 
+/**
+ * The statement for `sql` with the parameter types `params` state
+ * (`typed(...)` wrappers, bigint, boolean, bytes; 0 for the rest, which the
+ * server infers). Type names not known yet are looked up first.
+ */
+export const prepareFor = (core: Core, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<PreparedStatement, QueryError> => {
+  const names = core.types.unresolvedNames(params)
+  const stated = (): Effect.Effect<PreparedStatement, QueryError> => {
+    const types: Array<number> = new Array(params.length)
+    for (let i = 0; i < params.length; i++) {
+      const oid = core.types.parameterOid(params[i])
+      if (oid === undefined) {
+        return Effect.fail(new ParameterError({ message: `parameter $${i + 1}: unknown type ${describeTyped(params[i])}`, query: sql }))
+      }
+      types[i] = oid
+    }
+    return core.prepare(sql, types)
+  }
+  if (names.length === 0) return stated()
+  return Effect.flatMap(core.types.resolve(names, makeQuery(core)), stated)
+}
+
+const describeTyped = (value: unknown): string =>
+  typeof value === "object" && value !== null && "type" in value ? JSON.stringify((value as { readonly type: unknown }).type) : "?"
+
 type Outcome = { readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: "I" | "T" | "E" }
 
 const runPrepared = (core: Core, statement: PreparedStatement, params: ReadonlyArray<unknown>): Effect.Effect<Outcome, QueryError> =>
   Effect.callback<Outcome, QueryError>((resume) => {
     const { cache, wire } = core
     const closes = cache.takeCloses()
-    const request = new BoundRequest(statement, params, closes.length)
+    const request = new BoundRequest(statement, params, closes.length, core.types)
     request.resume = (effect) => {
       const exit = effect as Exit.Exit<QueryResult, QueryError>
       if (Exit.isSuccess(exit)) return resume(Exit.succeed({ result: exit.value }))
@@ -334,7 +435,7 @@ const runPrepared = (core: Core, statement: PreparedStatement, params: ReadonlyA
  */
 export const makeQuery = (core: Core) => (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> => {
   const run = (retried: boolean): Effect.Effect<QueryResult, QueryError> =>
-    Effect.flatMap(core.prepare(sql), (statement) => {
+    Effect.flatMap(prepareFor(core, sql, params), (statement) => {
       const countError = checkParameterCount(statement, params)
       if (countError !== undefined) return Effect.fail(countError)
       return Effect.flatMap(runPrepared(core, statement, params), (outcome) => {

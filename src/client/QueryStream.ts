@@ -15,8 +15,8 @@
  *
  * Ending the stream early (take, interruption, a failing consumer) closes
  * the portal: Close and Sync when the server is waiting, or after the batch
- * in flight arrives (with a CancelRequest if that batch has not started to
- * arrive yet). The connection stays usable.
+ * in flight arrives (with a CancelRequest if no row of the portal has arrived
+ * yet: the query itself is slow). The connection stays usable.
  *
  * @since 0.1.0
  */
@@ -27,16 +27,15 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { writeBind } from "../protocol/messages/Extended.ts"
 import { encodeFrontendInto } from "../protocol/Frontend.ts"
 import type { Writer } from "../protocol/Writer.ts"
 import type { Core } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { afterStale, checkParameterCount, isStale, parameterFailure, writeCloses } from "./Query.ts"
+import { afterStale, checkParameterCount, isStale, parameterFailure, prepareFor, writeBindFor, writeCloses } from "./Query.ts"
 import { ParameterError, type QueryError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import type { PreparedStatement } from "./StatementCache.ts"
-import * as TypeMap from "./TypeMap.ts"
+import type { TypeRegistry } from "./types/Registry.ts"
 
 /**
  * @since 0.1.0
@@ -67,7 +66,7 @@ export class PortalRequest implements Request {
   private rows: Array<Row> = []
   /** An Execute is outstanding: the server is producing a batch. */
   private executing = true
-  /** Whether any row of the current Execute has arrived. */
+  /** Whether any row of the portal has arrived yet. */
   private started = false
   /** Batches delivered or waiting to be taken, not yet pulled. */
   private buffered = 0
@@ -85,8 +84,10 @@ export class PortalRequest implements Request {
   readonly statement: PreparedStatement
   private readonly params: ReadonlyArray<unknown>
   private readonly batchSize: number
+  private readonly registry: TypeRegistry
 
-  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, batchSize: number, closes: number) {
+  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, batchSize: number, closes: number, registry: TypeRegistry) {
+    this.registry = registry
     this.statement = statement
     this.params = params
     this.batchSize = batchSize
@@ -95,11 +96,7 @@ export class PortalRequest implements Request {
 
   encode(w: Writer, closes: ReadonlyArray<string>): void {
     writeCloses(w, closes)
-    const types = this.statement.parameterTypes
-    const params = this.params
-    const formats: Array<number> = new Array(params.length)
-    for (let i = 0; i < params.length; i++) formats[i] = TypeMap.parameterFormat(types[i]!, params[i])
-    writeBind(w, "", this.statement.name, formats, params, (writer, value, i) => TypeMap.writeValue(writer, types[i]!, value), this.statement.resultFormats)
+    writeBindFor(w, this.registry, this.statement, this.params)
     encodeFrontendInto(w, { _tag: "Execute", portal: "", maxRows: this.batchSize })
     encodeFrontendInto(w, flush)
   }
@@ -121,7 +118,6 @@ export class PortalRequest implements Request {
 
   private executeNext(wire: Wire): void {
     this.executing = true
-    this.started = false
     wire.submitRaw((w) => {
       encodeFrontendInto(w, { _tag: "Execute", portal: "", maxRows: this.batchSize })
       encodeFrontendInto(w, flush)
@@ -235,8 +231,10 @@ export class PortalRequest implements Request {
   }
 
   /**
-   * The consumer is gone. Returns true when the server is producing a batch
-   * that has not started to arrive (the caller may send a CancelRequest).
+   * The consumer is gone. Returns true when the server is still working
+   * towards the portal's first row (a slow query: the caller may send a
+   * CancelRequest). A later batch is left to finish: it is bounded, and a
+   * CancelRequest arriving after it would hit the next statement.
    */
   abandon(wire: Wire): boolean {
     if (this.done || this.abandoned) return false
@@ -305,13 +303,13 @@ const start = (
   batchSize: number,
   scope: Scope.Scope
 ): Effect.Effect<PortalRequest, QueryError> =>
-  Effect.flatMap(core.prepare(sql), (statement) =>
+  Effect.flatMap(prepareFor(core, sql, params), (statement) =>
     Effect.suspend(() => {
       const countError = checkParameterCount(statement, params)
       if (countError !== undefined) return Effect.fail(countError)
       const { cache, wire } = core
       const closes = cache.takeCloses()
-      const request = new PortalRequest(statement, params, batchSize, closes.length)
+      const request = new PortalRequest(statement, params, batchSize, closes.length, core.types)
       const error = wire.submit(request, (w) => request.encode(w, closes), true)
       if (error !== undefined) {
         cache.restoreCloses(closes)

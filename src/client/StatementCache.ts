@@ -21,6 +21,8 @@ import type { PgServerError } from "./PgServerError.ts"
 export interface PreparedStatement {
   readonly name: string
   readonly sql: string
+  /** The cache key: the text, and the stated parameter types when any were stated. */
+  readonly key: string
   /** The parameter types the server settled on (ParameterDescription). */
   readonly parameterTypes: ReadonlyArray<number>
   /** The result columns; empty for a statement that returns no rows. */

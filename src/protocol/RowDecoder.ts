@@ -205,10 +205,16 @@ export function makeRowDecoder(
                 expectLength(length, 1, i)
                 value = bytes[p] !== 0
                 break
-              case ColumnKind.TimestampDate:
+              case ColumnKind.TimestampDate: {
                 expectLength(length, 8, i)
-                value = new Date(timestampMillis(bytes, p))
+                const millis = timestampMillis(bytes, p)
+                // A Date cannot hold ±infinity or years past 275760: fail rather than give an Invalid Date.
+                if (!(millis >= -8.64e15 && millis <= 8.64e15)) {
+                  fail("InvalidValue", `timestamp ${millis > 0 ? "infinity or after 275760 AD" : "-infinity or before 271821 BC"} does not fit a Date; decode timestamps as PgTimestamp`)
+                }
+                value = new Date(millis)
                 break
+              }
               case ColumnKind.Oid:
                 expectLength(length, 4, i)
                 value = readInt32(bytes, p) >>> 0

@@ -64,7 +64,7 @@ describe("values", () => {
           ts: new Date("2024-02-03T04:05:06Z"),
           num: "12345678901234567890.123456789",
           d: "2024-02-29",
-          p: "(1,2)",
+          p: { x: 1, y: 2 },
           nothing: null
         })
       })
@@ -86,7 +86,7 @@ describe("values", () => {
           f: { x: [1, "y"] },
           g: new Date("2020-01-01T00:00:00.123Z"),
           h: "2.5",
-          i: "{1,NULL,3}"
+          i: [1, null, 3]
         })
       })
     ))
@@ -97,6 +97,19 @@ describe("values", () => {
         const error = errorOf(yield* Effect.exit(c.query("SELECT $1::int4", [])))
         expect(error?._tag).toBe("ParameterError")
         expect((yield* c.query("SELECT 7 AS x")).rows).toEqual([{ x: 7 }])
+      })
+    ))
+
+  it.live("a timestamp a Date cannot hold fails the query with a ValueDecodeError naming the column", () =>
+    withConnection((c) =>
+      Effect.gen(function*() {
+        for (const sql of ["SELECT 'infinity'::timestamptz AS at", "SELECT '-infinity'::timestamp AS at", "SELECT '294276-01-01'::timestamp AS at"]) {
+          const error = errorOf(yield* Effect.exit(c.query(sql)))
+          expect(error?._tag).toBe("ValueDecodeError")
+          expect(error?._tag === "ValueDecodeError" ? error.column : undefined).toBe("at")
+          expect(error?.message).toMatch(/PgTimestamp/)
+        }
+        expect((yield* c.query("SELECT '275760-09-13'::timestamp AS edge")).rows[0]!.edge).toEqual(new Date(8.64e15))
       })
     ))
 })

@@ -12,6 +12,7 @@ import type * as Scope from "effect/Scope"
 import type { ConnectionError } from "../../transport/ConnectionError.ts"
 import type { ResolvedConfig } from "../Config.ts"
 import type { PreparedStatement, PrepareFailure, StatementCache } from "../StatementCache.ts"
+import type { TypeRegistry } from "../types/Registry.ts"
 import type { Request, Wire } from "./Wire.ts"
 
 /** A request the caller may stop waiting for. */
@@ -23,10 +24,15 @@ export interface Core {
   readonly wire: Wire
   readonly cache: StatementCache
   readonly config: ResolvedConfig
+  /** How values travel on this connection: built-in codecs, custom types learnt from the catalog, user codecs. */
+  readonly types: TypeRegistry
   /** The connection's scope: background work (draining, cancels) is forked here. */
   readonly scope: Scope.Scope
-  /** The cached prepared statement for `sql`, preparing it (once) if needed. */
-  readonly prepare: (sql: string) => Effect.Effect<PreparedStatement, PrepareFailure>
+  /**
+   * The cached prepared statement for `sql` with the stated parameter types
+   * (0 = the server infers), preparing it (once) if needed.
+   */
+  readonly prepare: (sql: string, parameterTypes: ReadonlyArray<number>) => Effect.Effect<PreparedStatement, PrepareFailure>
   /** Sends a CancelRequest for whatever the session runs now. */
   readonly cancel: Effect.Effect<void, ConnectionError>
   /**
