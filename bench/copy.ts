@@ -74,7 +74,7 @@ const ours: Peer = {
       run: () =>
         Effect.runPromise(Effect.map(
           Stream.run(
-            CopyFormat.encodeText(Stream.fromIterable(chunks).pipe(Stream.flatMap((chunk) => Stream.fromIterable(chunk)), Stream.rechunk(CHUNK))),
+            CopyFormat.encodeText(Stream.fromArrays(...chunks)),
             c.copyFrom("COPY bench_copy FROM STDIN")
           ),
           (r) => r.rowCount

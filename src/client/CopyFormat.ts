@@ -84,13 +84,22 @@ const arrayElement = (value: unknown): string => {
 // Text format
 
 const textEscapes: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f", "\v": "\\v" }
-const needsTextEscape = /[\\\t\n\r\b\f\v]/
 const textEscape = /[\\\t\n\r\b\f\v]/g
 
+/** Whether a string has a character text format escapes (a loop: cheaper than a regular expression on short fields). */
+const hasTextSpecial = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x5c || (c >= 0x08 && c <= 0x0d)) return true
+  }
+  return false
+}
+
 const textField = (value: unknown): string => {
+  if (typeof value === "number") return String(value)
   if (value === null || value === undefined) return "\\N"
-  const text = textOf(value)
-  return needsTextEscape.test(text) ? text.replace(textEscape, (c) => textEscapes[c]!) : text
+  const text = typeof value === "string" ? value : textOf(value)
+  return hasTextSpecial(text) ? text.replace(textEscape, (c) => textEscapes[c]!) : text
 }
 
 // ---------------------------------------------------------------------------
