@@ -11,6 +11,20 @@ export * as CopyFormat from "./CopyFormat.ts"
 export { type ListenEvent, type ListenGap, type ListenNotification, type ListenOptions, quoteIdentifier } from "./Listen.ts"
 export * from "./PgConnection.ts"
 export * from "./PgServerError.ts"
+export {
+  type AcquireError,
+  type CloseReason,
+  metrics,
+  type PgPoolConfig,
+  PgPool,
+  type PgPoolShape,
+  PoolError,
+  PoolErrorReason,
+  poolNameAttribute,
+  type PoolSettings,
+  type PoolStats,
+  stateAttribute
+} from "./Pool.ts"
 export { type QueryResult } from "./Query.ts"
 export * from "./QueryErrors.ts"
 export { type StreamOptions } from "./QueryStream.ts"
