@@ -45,7 +45,7 @@ import { makeStream, type StreamOptions } from "./QueryStream.ts"
 import { type Abandonable, type Core } from "./internal/Core.ts"
 import { type Message, type Request, type Row, UnexpectedMessage, Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { makePrepare, makeQuery, type QueryResult } from "./Query.ts"
+import { makePrepare, makeQuery, makeValues, type QueryResult } from "./Query.ts"
 import type { QueryError } from "./QueryErrors.ts"
 import { rejectsNewerProtocol, runStartup, type SessionInfo, type StartupError } from "./Startup.ts"
 import { StatementCache } from "./StatementCache.ts"
@@ -107,6 +107,8 @@ export interface PgConnectionShape {
   readonly info: SessionInfo
   /** Runs one statement on the extended protocol (prepared and cached), with `$1...` parameters. */
   readonly query: (sql: string, params?: ReadonlyArray<unknown>) => Effect.Effect<QueryResult, QueryError>
+  /** As `query`, with each row an array of values in column order (repeated column names keep every value). */
+  readonly values: (sql: string, params?: ReadonlyArray<unknown>) => Effect.Effect<QueryResult<ReadonlyArray<unknown>>, QueryError>
   /** Runs a string of statements on the simple protocol; every statement's result comes back. */
   readonly execute: (sql: string) => Effect.Effect<ReadonlyArray<QueryResult>, QueryError>
   /** Notices and warnings from the server. */
@@ -523,6 +525,7 @@ const connectResolved = (
     const prepare = makePrepare({ wire, cache, config, scope, cancel, abandon, types }, runCatalog)
     const core: Core = { wire, cache, config, scope, prepare, cancel, abandon, types }
     const query = makeQuery(core)
+    const values = makeValues(core)
     const execute = makeExecute(core)
     const open: OpenListenSession<ConnectError> = (onNotification) =>
       Effect.map(connectAny(config, connect, typeOptions, onNotification), (c) => ({ execute: c.execute, closed: c.closed }))
@@ -530,6 +533,7 @@ const connectResolved = (
     const shape: PgConnectionShape = {
       info,
       query,
+      values,
       execute,
       notices: Stream.fromPubSub(notices),
       notifications: Stream.fromPubSub(notifications),

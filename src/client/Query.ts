@@ -13,7 +13,7 @@ import type { FieldDescription } from "../protocol/messages/Query.ts"
 import { writeBind } from "../protocol/messages/Extended.ts"
 import { encodeFrontendInto } from "../protocol/Frontend.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
-import { makeRowDecoder } from "../protocol/RowDecoder.ts"
+import { makeRowDecoder, type RowDecoder } from "../protocol/RowDecoder.ts"
 import type { Writer } from "../protocol/Writer.ts"
 import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
@@ -146,7 +146,10 @@ export const buildStatement = (core: Pick<Core, "types" | "wire">, name: string,
         columns.map((c, i) => ({ ...c.decoder, name: fields[i]!.name })),
         "object",
         (column, reason) => wire.valueError?.(column, reason)
-      )
+      ),
+    arrayRowDecoder: columns.length === 0
+      ? undefined
+      : makeRowDecoder(columns.map((c) => c.decoder), "array", (column, reason) => wire.valueError?.(column, reason))
   }
 }
 
@@ -217,7 +220,7 @@ export const makePrepare = (
  */
 export class BoundRequest implements Request {
   private closes: number
-  private rows: Array<Row> = []
+  private rows: Array<Row | ReadonlyArray<unknown>> = []
   private command = ""
   private error: PgServerError | ValueDecodeError | undefined
   private copyRefused = false
@@ -225,16 +228,20 @@ export class BoundRequest implements Request {
   abandoned = false
   /** The transaction status its ReadyForQuery reported. */
   endStatus: "I" | "T" | "E" = "I"
-  resume: Resume<QueryResult, PgServerError | ValueDecodeError | WireFailure> | undefined
+  resume: Resume<QueryResult<Row | ReadonlyArray<unknown>>, PgServerError | ValueDecodeError | WireFailure> | undefined
   readonly statement: PreparedStatement
   private readonly params: ReadonlyArray<unknown>
   private readonly registry: TypeRegistry
 
-  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, closes: number, registry: TypeRegistry) {
+  /** Rows as objects keyed by column name, or as arrays in column order. */
+  private readonly arrays: boolean
+
+  constructor(statement: PreparedStatement, params: ReadonlyArray<unknown>, closes: number, registry: TypeRegistry, arrays = false) {
     this.statement = statement
     this.params = params
     this.closes = closes
     this.registry = registry
+    this.arrays = arrays
   }
 
   encode(w: Writer, closes: ReadonlyArray<string>): void {
@@ -248,7 +255,7 @@ export class BoundRequest implements Request {
     if (this.error === undefined) this.error = valueDecodeError(this.statement.fields, column, reason, this.statement.sql)
   }
 
-  private readonly pushRow = (row: Row): void => {
+  private readonly pushRow = (row: Row | ReadonlyArray<unknown>): void => {
     if (!this.abandoned) this.rows.push(row)
   }
 
@@ -263,7 +270,12 @@ export class BoundRequest implements Request {
       case "BindComplete":
         wire.valueError = this.reportValueError
         // Rows go straight into the result: no DataRow message per row.
-        if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder, this.pushRow)
+        if (this.arrays) {
+          if (this.statement.arrayRowDecoder !== undefined) {
+            // The wire's parser is typed for object rows; array rows take the same path to the sink.
+            wire.parser.setRowDecoder(this.statement.arrayRowDecoder as unknown as RowDecoder<Row>, this.pushRow)
+          }
+        } else if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder, this.pushRow)
         return false
       case "CommandComplete":
         this.command = message.tag
@@ -401,15 +413,21 @@ export const prepareFor = (core: Core, sql: string, params: ReadonlyArray<unknow
 const describeTyped = (value: unknown): string =>
   typeof value === "object" && value !== null && "type" in value ? JSON.stringify((value as { readonly type: unknown }).type) : "?"
 
-type Outcome = { readonly result: QueryResult } | { readonly stale: PgServerError; readonly status: "I" | "T" | "E" }
+type Outcome<R> = { readonly result: QueryResult<R> } | { readonly stale: PgServerError; readonly status: "I" | "T" | "E" }
 
-const runPrepared = (core: Core, statement: PreparedStatement, params: ReadonlyArray<unknown>): Effect.Effect<Outcome, QueryError> =>
-  Effect.callback<Outcome, QueryError>((resume) => {
+const runPrepared = <R extends Row | ReadonlyArray<unknown>>(
+  core: Core,
+  statement: PreparedStatement,
+  params: ReadonlyArray<unknown>,
+  arrays: boolean
+): Effect.Effect<Outcome<R>, QueryError> =>
+  Effect.callback<Outcome<R>, QueryError>((resume) => {
     const { cache, wire } = core
     const closes = cache.takeCloses()
-    const request = new BoundRequest(statement, params, closes.length, core.types)
+    const request = new BoundRequest(statement, params, closes.length, core.types, arrays)
     request.resume = (effect) => {
-      const exit = effect as Exit.Exit<QueryResult, QueryError>
+      // The rows are of the shape `arrays` asked for.
+      const exit = effect as Exit.Exit<QueryResult<R>, QueryError>
       if (Exit.isSuccess(exit)) return resume(Exit.succeed({ result: exit.value }))
       const error = Exit.findErrorOption(exit)
       if (error._tag === "Some" && error.value._tag === "PgServerError" && isStale(error.value)) {
@@ -433,12 +451,30 @@ const runPrepared = (core: Core, statement: PreparedStatement, params: ReadonlyA
  *
  * @internal
  */
-export const makeQuery = (core: Core) => (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> => {
-  const run = (retried: boolean): Effect.Effect<QueryResult, QueryError> =>
+export const makeQuery = (core: Core) => (sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult, QueryError> =>
+  runWithHealing<Row>(core, sql, params, false)
+
+/**
+ * `values(sql, params)`: as `query`, with each row an array in column order
+ * (every value kept when column names repeat).
+ *
+ * @internal
+ */
+export const makeValues = (core: Core) =>
+(sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<QueryResult<ReadonlyArray<unknown>>, QueryError> =>
+  runWithHealing<ReadonlyArray<unknown>>(core, sql, params, true)
+
+const runWithHealing = <R extends Row | ReadonlyArray<unknown>>(
+  core: Core,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  arrays: boolean
+): Effect.Effect<QueryResult<R>, QueryError> => {
+  const run = (retried: boolean): Effect.Effect<QueryResult<R>, QueryError> =>
     Effect.flatMap(prepareFor(core, sql, params), (statement) => {
       const countError = checkParameterCount(statement, params)
       if (countError !== undefined) return Effect.fail(countError)
-      return Effect.flatMap(runPrepared(core, statement, params), (outcome) => {
+      return Effect.flatMap(runPrepared<R>(core, statement, params, arrays), (outcome) => {
         if ("result" in outcome) return Effect.succeed(outcome.result)
         const error = afterStale(core, statement, outcome.stale, outcome.status, retried)
         return error === undefined ? run(true) : Effect.fail(error)

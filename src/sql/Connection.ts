@@ -4,7 +4,9 @@
  *
  * - `execute`, `executeRaw`, `executeValues`: the extended protocol, with
  *   the statement prepared once per connection and cached (the
- *   connection's LRU). `executeRaw` returns the connection's `QueryResult`.
+ *   connection's LRU). `executeRaw` returns the connection's `QueryResult`;
+ *   `executeValues` takes rows as arrays straight from the wire (the
+ *   connection's `values`), so repeated column names keep every value.
  * - `executeUnprepared` and `executeValuesUnprepared`: without parameters,
  *   the simple protocol (several statements allowed; the rows of the last
  *   one are returned); with parameters, the extended protocol as above.
@@ -94,7 +96,7 @@ export class PgSqlConnection implements SqlConnection {
   }
 
   executeValues(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {
-    return Effect.map(this.query(sql, params, "executeValues"), valuesOf)
+    return Effect.catch(Effect.map(this.pg.values(sql, params), (result) => result.rows), failWith(sql, "executeValues"))
   }
 
   executeValuesUnprepared(sql: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError> {

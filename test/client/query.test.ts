@@ -100,6 +100,17 @@ describe("values", () => {
       })
     ))
 
+  it.live("values(): rows as arrays in column order, repeated names kept", () =>
+    withConnection((c) =>
+      Effect.gen(function*() {
+        const result = yield* c.values("SELECT 1 AS a, $1::int4 AS a, 'x' AS b", [2])
+        expect(result.rows).toEqual([[1, 2, "x"]])
+        expect(result.fields.map((f) => f.name)).toEqual(["a", "a", "b"])
+        // The same statement as objects, from the same cache entry.
+        expect((yield* c.query("SELECT 1 AS a, $1::int4 AS a, 'x' AS b", [2])).rows).toEqual([{ a: 2, b: "x" }])
+      })
+    ))
+
   it.live("a timestamp a Date cannot hold fails the query with a ValueDecodeError naming the column", () =>
     withConnection((c) =>
       Effect.gen(function*() {
