@@ -733,3 +733,23 @@ export const listen = Effect.fnUntraced(function*(options: ListenOptions): Effec
 
   return { tcp, unixSocketPath, accept, close }
 })
+
+/**
+ * A TCP port on `host` that is free right now (the operating system picks
+ * one), for starting a helper server on it. Another process may take it
+ * before it is used; callers that can listen on port 0 directly should.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const freePort = (host = "127.0.0.1"): Effect.Effect<number, ConnectionError> =>
+  Effect.callback<number, ConnectionError>((resume) => {
+    const server = Net.createServer()
+    server.once("error", (cause) =>
+      resume(Effect.fail(new ConnectionError({ reason: "SocketError", message: `cannot find a free port on ${host}: ${cause.message}`, cause }))))
+    server.listen(0, host, () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resume(Effect.succeed(port)))
+    })
+  })

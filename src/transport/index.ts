@@ -21,7 +21,7 @@ export { connect, sendAndAwaitClose, systemRootCertificates } from "./Connect.ts
 export { ConnectionError, ConnectionErrorReason, fromSocketError } from "./ConnectionError.ts"
 
 /** @since 0.1.0 */
-export { type IncomingConnection, listen, type Listener, type ListenOptions, type ServerTlsInfo, type ServerTlsOptions, type ServerTransport } from "./Listen.ts"
+export { freePort, type IncomingConnection, listen, type Listener, type ListenOptions, type ServerTlsInfo, type ServerTlsOptions, type ServerTransport } from "./Listen.ts"
 
 /** @since 0.1.0 */
 export type {
