@@ -21,6 +21,7 @@ import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
 import { ParameterError, type QueryError, StaleStatementError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import type { PreparedStatement, PrepareFailure } from "./StatementCache.ts"
 import type { CatalogQuery } from "./types/Catalog.ts"
+import { Typed } from "./types/Typed.ts"
 import type { TypeRegistry } from "./types/Registry.ts"
 
 /**
@@ -394,8 +395,22 @@ export const afterStale = (
  * server infers). Type names not known yet are looked up first.
  */
 export const prepareFor = (core: Core, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<PreparedStatement, QueryError> => {
-  const names = core.types.unresolvedNames(params)
-  const stated = (): Effect.Effect<PreparedStatement, QueryError> => {
+  // The common case (no typed(...) wrapper, nothing inferred) allocates nothing here.
+  let stated: Array<number> | undefined
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i]
+    if (value instanceof Typed && typeof value.type === "string") return prepareTyped(core, sql, params)
+    const oid = core.types.parameterOid(value)
+    if (oid !== 0) (stated ??= new Array<number>(params.length).fill(0))[i] = oid ?? 0
+  }
+  return core.prepare(sql, stated ?? noTypes)
+}
+
+const noTypes: ReadonlyArray<number> = []
+
+/** With type names among the parameters: look up the ones not known yet, then state every type. */
+const prepareTyped = (core: Core, sql: string, params: ReadonlyArray<unknown>): Effect.Effect<PreparedStatement, QueryError> => {
+  const state = (): Effect.Effect<PreparedStatement, QueryError> => {
     const types: Array<number> = new Array(params.length)
     for (let i = 0; i < params.length; i++) {
       const oid = core.types.parameterOid(params[i])
@@ -406,8 +421,8 @@ export const prepareFor = (core: Core, sql: string, params: ReadonlyArray<unknow
     }
     return core.prepare(sql, types)
   }
-  if (names.length === 0) return stated()
-  return Effect.flatMap(core.types.resolve(names, makeQuery(core)), stated)
+  const names = core.types.unresolvedNames(params)
+  return names.length === 0 ? state() : Effect.flatMap(core.types.resolve(names, makeQuery(core)), state)
 }
 
 const describeTyped = (value: unknown): string =>
