@@ -25,6 +25,7 @@ import * as ScramClient from "../auth/ScramClient.ts"
 import * as ScramKeys from "../auth/ScramKeys.ts"
 import type { BackendMessage } from "../protocol/Backend.ts"
 import type { FrontendMessage } from "../protocol/Frontend.ts"
+import type { NoticeFields } from "../protocol/messages/Notice.ts"
 import type { TransactionStatus } from "../protocol/messages/Session.ts"
 import { StartupCode } from "../protocol/MessageType.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
@@ -49,6 +50,8 @@ export interface SessionInfo {
   readonly transactionStatus: TransactionStatus
   /** The authentication method the server used. */
   readonly authMethod: ChannelBinding.ClientAuthMethod
+  /** Notices and warnings the server sent during the handshake (e.g. a password about to expire), in order. */
+  readonly notices: ReadonlyArray<NoticeFields>
 }
 
 /**
@@ -104,6 +107,7 @@ export const runStartup = (
     let processId = 0
     let secretKey: Uint8Array | undefined
     const parameters = new Map<string, string>()
+    const notices: Array<NoticeFields> = []
 
     const allow = (candidate: ChannelBinding.ClientAuthMethod): Effect.Effect<void, AuthError> => {
       if (!config.authAllowed(candidate)) {
@@ -259,6 +263,7 @@ export const runStartup = (
           secretKey = message.secretKey
           break
         case "NoticeResponse":
+          notices.push(message.fields)
           break
         case "ErrorResponse": {
           const error = fromNoticeFields(message.fields)
@@ -280,7 +285,8 @@ export const runStartup = (
             secretKey,
             parameters,
             transactionStatus: message.transactionStatus,
-            authMethod: method ?? "trust"
+            authMethod: method ?? "trust",
+            notices
           }
         default:
           return yield* violation(`unexpected ${message._tag}`)

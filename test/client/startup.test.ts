@@ -134,6 +134,17 @@ describe("successful handshakes", () => {
       expect(sent[0]).toMatchObject({ _tag: "StartupMessage", protocolVersion: 0x30002 })
     }))
 
+  it.effect("notices during the handshake are kept in order in the session info", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* play([[
+        { _tag: "NoticeResponse", fields: { severity: "WARNING", code: "01000", message: "first" } },
+        { _tag: "AuthenticationOk" },
+        { _tag: "NoticeResponse", fields: { severity: "NOTICE", code: "00000", message: "second" } },
+        ...ready
+      ]])
+      expect(Exit.isSuccess(exit) ? exit.value.notices.map((n) => n.message) : exit).toEqual(["first", "second"])
+    }))
+
   it.effect("a server that speaks only 3.0 negotiates down", () =>
     Effect.gen(function*() {
       const { exit } = yield* play([[
