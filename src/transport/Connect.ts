@@ -34,17 +34,22 @@ import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Socket from "effect/socket/Socket"
 import { decodeEncryptionResponse, encodeFrontend, SSLRequest } from "../protocol/index.ts"
-import { ConnectionError, type ConnectionErrorReason, fromSocketError } from "./ConnectionError.ts"
+import { ConnectionError, fromSocketError } from "./ConnectionError.ts"
+import {
+  alpnProtocol,
+  codeOf,
+  connectionError,
+  ignoreError,
+  keepAliveOf,
+  messageOf,
+  release,
+  toBuffer,
+  toBuffers
+} from "./internal/Sockets.ts"
 import type { Connect, ConnectOptions, TlsInfo, TlsOptions, Transport } from "./Transport.ts"
 
 // 00 00 00 08 04 d2 16 2f; the codec's precomputed frame cannot fail to encode.
 const sslRequestFrame: Uint8Array = Result.getOrThrow(encodeFrontend(SSLRequest))
-
-/** The ALPN protocol PostgreSQL 17+ registers; libpq 17 offers it in both negotiation modes. */
-const alpnProtocol = "postgresql"
-
-/** How long a closed transport may take to flush what was written before it is destroyed. */
-const closeGraceMillis = 1_000
 
 type Endpoint =
   | { readonly _tag: "Tcp"; readonly host: string; readonly port: number }
@@ -54,16 +59,6 @@ interface Established {
   readonly stream: Net.Socket
   readonly tls: TlsInfo | undefined
   readonly remoteAddress: string
-}
-
-const connectionError = (reason: ConnectionErrorReason, message: string, cause?: unknown): ConnectionError =>
-  cause === undefined ? new ConnectionError({ reason, message }) : new ConnectionError({ reason, message, cause })
-
-const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
-
-const codeOf = (cause: unknown): string | undefined => {
-  if (typeof cause !== "object" || cause === null || !("code" in cause)) return undefined
-  return typeof cause.code === "string" ? cause.code : undefined
 }
 
 /**
@@ -98,20 +93,6 @@ const connectTimeoutOf = (input: Duration.Input | undefined): Effect.Effect<Opti
     Duration.isZero(duration.value) || !Duration.isFinite(duration.value) ? Option.none() : duration
   )
 }
-
-/** `false` when off; otherwise the idle time before the first probe in ms (0: the OS default). */
-const keepAliveOf = (input: boolean | Duration.Input | undefined): Effect.Effect<number | false, ConnectionError> => {
-  if (input === undefined || input === true) return Effect.succeed(0)
-  if (input === false) return Effect.succeed(false)
-  const duration = Duration.fromInput(input)
-  if (Option.isNone(duration) || !Duration.isFinite(duration.value)) {
-    return Effect.fail(connectionError("ConnectFailed", `invalid keepAlive: ${String(input)}`))
-  }
-  return Effect.succeed(Duration.toMillis(duration.value))
-}
-
-/** Keeps an `error` event between two phases from crashing the process; the next phase sees `destroyed`. */
-const ignoreError = (): void => {}
 
 const closedError = (socket: Net.Socket, during: string): ConnectionError =>
   connectionError(
@@ -221,13 +202,6 @@ const unexpectedData = (count: number): ConnectionError =>
     "UnexpectedDataAfterSslResponse",
     `the server sent ${count} unencrypted byte(s) after its SSL answer, before the TLS handshake (CVE-2021-23222)`
   )
-
-const toBuffer = (input: string | Uint8Array): string | Buffer =>
-  typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-
-const toBuffers = (
-  input: string | Uint8Array | ReadonlyArray<string | Uint8Array>
-): Array<string | Buffer> => (typeof input === "string" || input instanceof Uint8Array ? [toBuffer(input)] : input.map(toBuffer))
 
 /** The name verified with `full` and sent as SNI. */
 const serverNameOf = (options: ConnectOptions, tls: TlsOptions): string => tls.serverName ?? options.host
@@ -371,28 +345,6 @@ const establish = Effect.fnUntraced(function*(
   const secure = yield* handshake(socket, options, tls, opened)
   return { stream: secure, tls: tlsInfoOf(secure), remoteAddress } satisfies Established
 })
-
-/**
- * Closes gracefully: what was written is flushed and the peer gets a FIN (and
- * a TLS close_notify) before the socket is destroyed; a peer that stopped
- * reading cannot hold it open beyond `closeGraceMillis`.
- */
-const release = (opened: ReadonlyArray<Net.Socket>): void => {
-  const outer = opened[opened.length - 1]
-  if (outer === undefined) return
-  const destroyAll = () => {
-    for (let i = opened.length - 1; i >= 0; i--) opened[i]!.destroy()
-  }
-  if (outer.destroyed || outer.writableFinished || !outer.writable && !outer.writableEnded) return destroyAll()
-  const timer = setTimeout(destroyAll, closeGraceMillis)
-  timer.unref()
-  outer.once("close", () => {
-    clearTimeout(timer)
-    destroyAll()
-  })
-  outer.once("finish", destroyAll)
-  if (!outer.writableEnded) outer.end()
-}
 
 const destroyNow = (opened: ReadonlyArray<Net.Socket>): void => {
   for (let i = opened.length - 1; i >= 0; i--) opened[i]!.destroy()

@@ -12,7 +12,7 @@
  *   byte already received is refused (`ProtocolError`) instead of being fed
  *   to the TLS layer or read as if it had been encrypted.
  * - Half-open connections: every accepted socket is destroyed when its scope
- *   closes, after at most `closeGraceMillis` of flushing.
+ *   closes, after at most a second of flushing (`internal/Sockets.ts`).
  *
  * What it does not do: read or write protocol messages (besides the one-byte
  * 'S' answer that must precede the handshake), authenticate, or decide
@@ -25,24 +25,29 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import * as Tls from "node:tls"
-import type * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Socket from "effect/socket/Socket"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
-import { ConnectionError, type ConnectionErrorReason, fromSocketError } from "./ConnectionError.ts"
+import { ConnectionError, fromSocketError } from "./ConnectionError.ts"
+import {
+  alpnProtocol,
+  codeOf,
+  connectionError,
+  ignoreError,
+  keepAliveOf,
+  messageOf,
+  release,
+  toBuffer,
+  toBuffers
+} from "./internal/Sockets.ts"
+import { makePhaseSocket } from "./internal/PhaseSocket.ts"
 
-/** The ALPN protocol PostgreSQL 17+ registers and requires for direct TLS. */
-const alpnProtocol = "postgresql"
 
 /** The first byte of a TLS handshake record: how direct TLS is told apart from a startup packet. */
 const tlsHandshakeRecord = 0x16
-
-/** How long a closed connection may take to flush what was written before it is destroyed. */
-const closeGraceMillis = 1_000
 
 /**
  * TLS settings of a server.
@@ -177,35 +182,6 @@ export interface Listener {
   readonly accept: Effect.Effect<IncomingConnection, ConnectionError>
   /** Stops accepting; connections already accepted are not touched. Idempotent. */
   readonly close: Effect.Effect<void>
-}
-
-const connectionError = (reason: ConnectionErrorReason, message: string, cause?: unknown): ConnectionError =>
-  cause === undefined ? new ConnectionError({ reason, message }) : new ConnectionError({ reason, message, cause })
-
-const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
-
-const codeOf = (cause: unknown): string | undefined => {
-  if (typeof cause !== "object" || cause === null || !("code" in cause)) return undefined
-  return typeof cause.code === "string" ? cause.code : undefined
-}
-
-const ignoreError = (): void => {}
-
-const toBuffer = (input: string | Uint8Array): string | Buffer =>
-  typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-
-const toBuffers = (input: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Array<string | Buffer> =>
-  typeof input === "string" || input instanceof Uint8Array ? [toBuffer(input)] : input.map(toBuffer)
-
-/** `false` when off; otherwise the idle time before the first probe in ms (0: the OS default). */
-const keepAliveOf = (input: boolean | Duration.Input | undefined): Effect.Effect<number | false, ConnectionError> => {
-  if (input === undefined || input === true) return Effect.succeed(0)
-  if (input === false) return Effect.succeed(false)
-  const duration = Duration.fromInput(input)
-  if (Option.isNone(duration) || !Duration.isFinite(duration.value)) {
-    return Effect.fail(connectionError("ConnectFailed", `invalid keepAlive: ${String(input)}`))
-  }
-  return Effect.succeed(Duration.toMillis(duration.value))
 }
 
 // ---------------------------------------------------------------------------
@@ -358,168 +334,6 @@ const awaitReadable = (raw: Net.Socket): Effect.Effect<void, ConnectionError> =>
     raw.once("close", onEnd)
     return Effect.sync(cleanup)
   })
-
-/** Closes gracefully: what was written is flushed, the peer gets a FIN (and close_notify), then everything is destroyed. */
-const release = (opened: ReadonlyArray<Net.Socket>): void => {
-  const outer = opened[opened.length - 1]
-  if (outer === undefined) return
-  const destroyAll = () => {
-    for (let i = opened.length - 1; i >= 0; i--) opened[i]!.destroy()
-  }
-  if (outer.destroyed || outer.writableFinished || !outer.writable && !outer.writableEnded) return destroyAll()
-  const timer = setTimeout(destroyAll, closeGraceMillis)
-  timer.unref()
-  outer.once("close", () => {
-    clearTimeout(timer)
-    destroyAll()
-  })
-  outer.once("finish", destroyAll)
-  if (!outer.writableEnded) outer.end()
-}
-
-/** Bytes queued while the session is not reading, before the socket is paused. */
-const readHighWaterMark = 64 * 1024
-
-const closeError = (code: number): Socket.SocketError =>
-  new Socket.SocketError({ reason: new Socket.SocketCloseError({ code }) })
-
-/**
- * One phase's stream (plain or TLS) as an effect Socket.
- *
- * The reader listens to `data` events and hands each chunk straight to a
- * waiting `pull` (one chunk, no copy); chunks that arrive while nobody
- * pulls are queued, and past 64 KiB the stream is paused, so a session busy
- * with a long statement stops the kernel from accepting more (end-to-end
- * backpressure). This is `NodeSocket.fromDuplex`'s contract without its
- * `readable`/`read()` round trip per chunk, which a request/response server
- * pays on every query (measured: bench/server.ts).
- *
- * The writer waits for `drain` when Node's buffer is full. `detach` stops
- * reading (before a TLS upgrade) and reports how many bytes were queued
- * and never pulled.
- */
-const makePhaseSocket = (stream: Net.Socket) => {
-  const queue: Array<Uint8Array> = []
-  let queued = 0
-  let waiter: ((effect: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>) => void) | undefined
-  let failure: Socket.SocketError | undefined
-  let attached = true
-
-  const wake = (effect: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>) => {
-    const resume = waiter
-    waiter = undefined
-    resume?.(effect)
-  }
-  const onData = (chunk: Buffer) => {
-    if (waiter !== undefined) return wake(Effect.succeed([chunk]))
-    queue.push(chunk)
-    queued += chunk.length
-    if (queued >= readHighWaterMark) stream.pause()
-  }
-  const onEnd = () => {
-    failure ??= closeError(1000)
-    if (waiter !== undefined) wake(Effect.fail(failure))
-  }
-  const onClose = (hadError: boolean) => {
-    failure ??= closeError(hadError ? 1006 : 1000)
-    if (waiter !== undefined) wake(Effect.fail(failure))
-  }
-  const onError = (cause: Error) => {
-    failure ??= new Socket.SocketError({ reason: new Socket.SocketReadError({ cause }) })
-    if (waiter !== undefined) wake(Effect.fail(failure))
-  }
-  stream.on("data", onData)
-  stream.on("end", onEnd)
-  stream.on("close", onClose)
-  stream.on("error", onError)
-  stream.resume()
-
-  const pull: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError> = Effect.callback((resume) => {
-    if (queue.length > 0) {
-      const chunks = queue.splice(0) as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>
-      queued = 0
-      if (attached && stream.isPaused()) stream.resume()
-      return resume(Effect.succeed(chunks))
-    }
-    if (failure !== undefined) return resume(Effect.fail(failure))
-    if (!attached) return resume(Effect.fail(closeError(1006)))
-    waiter = resume
-    return Effect.sync(() => {
-      if (waiter === resume) waiter = undefined
-    })
-  })
-
-  const reader: Socket.Reader<Uint8Array> = {
-    pull,
-    upgrade: () =>
-      Effect.fail(new Socket.SocketError({ reason: new Socket.SocketUpgradeError({ cause: new Error("use ServerTransport.startTls") }) }))
-  }
-
-  const awaitDrain = Effect.callback<void, Socket.SocketError>((resume) => {
-    const cleanup = () => {
-      stream.off("drain", onDrain)
-      stream.off("close", onClosed)
-    }
-    const onDrain = () => {
-      cleanup()
-      resume(Effect.void)
-    }
-    const onClosed = () => {
-      cleanup()
-      resume(Effect.fail(new Socket.SocketError({ reason: new Socket.SocketWriteError({ cause: new Error("socket closed") }) })))
-    }
-    stream.on("drain", onDrain)
-    stream.on("close", onClosed)
-    return Effect.sync(cleanup)
-  })
-
-  const writeFailed = (cause: unknown) => Effect.fail(new Socket.SocketError({ reason: new Socket.SocketWriteError({ cause }) }))
-
-  const write = (chunk: Uint8Array | string | Socket.CloseEvent): Effect.Effect<void, Socket.SocketError> => {
-    if (Socket.isCloseEvent(chunk)) {
-      stream.destroy()
-      return Effect.void
-    }
-    if (stream.destroyed || stream.writableEnded) return writeFailed(new Error("socket closed"))
-    try {
-      return stream.write(chunk) ? Effect.void : awaitDrain
-    } catch (cause) {
-      return writeFailed(cause)
-    }
-  }
-
-  const writer: Socket.Writer = {
-    write,
-    writeAll: (chunks) => {
-      if (stream.destroyed || stream.writableEnded) return writeFailed(new Error("socket closed"))
-      let full = false
-      stream.cork()
-      try {
-        for (const chunk of chunks) full = !stream.write(chunk) || full
-      } catch (cause) {
-        return writeFailed(cause)
-      } finally {
-        stream.uncork()
-      }
-      return full ? awaitDrain : Effect.void
-    }
-  }
-
-  /** Stops reading; returns the bytes that arrived and were never pulled. */
-  const detach = (): number => {
-    attached = false
-    stream.off("data", onData)
-    stream.off("end", onEnd)
-    stream.off("close", onClose)
-    stream.off("error", onError)
-    stream.pause()
-    if (waiter !== undefined) wake(Effect.fail(closeError(1006)))
-    return queued
-  }
-
-  const socket = Socket.make({ reader: Effect.succeed(reader), writer: Effect.succeed(writer) })
-  return { socket, reader, writer, detach }
-}
 
 const unexpectedData = (count: number): ProtocolError =>
   new ProtocolError({
