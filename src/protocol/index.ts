@@ -37,6 +37,7 @@ export {
 } from "./Parser.ts"
 export { ProtocolError, type ProtocolErrorReason } from "./ProtocolError.ts"
 export { ColumnKind, type ColumnDecoder, type FieldReader, makeRowDecoder, type RowDecoder, type ValueErrorHandler } from "./RowDecoder.ts"
+export { ArrayOid, Oid } from "./Oid.ts"
 export * as SqlState from "./SqlState.ts"
 export { parameterFormat, writeParameter } from "./ParameterWriter.ts"
 export { traceBackend, traceFrontend, type TraceOptions } from "./Trace.ts"

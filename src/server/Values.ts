@@ -17,49 +17,20 @@
  */
 import * as Result from "effect/Result"
 import { Writer } from "../protocol/Writer.ts"
+import { ArrayOid, Oid as BuiltinOid } from "../protocol/Oid.ts"
 import { pgError, type PgError } from "./PgError.ts"
 
 /**
- * The OIDs of PostgreSQL's built-in types that the encoders know.
+ * The OIDs of PostgreSQL's built-in types (the protocol layer's table), and
+ * 0 for a parameter whose type Parse leaves to the server.
  *
  * @since 0.1.0
  * @category constants
  */
-export const Oid = {
-  unspecified: 0,
-  bool: 16,
-  bytea: 17,
-  char: 18,
-  name: 19,
-  int8: 20,
-  int2: 21,
-  int4: 23,
-  text: 25,
-  oid: 26,
-  json: 114,
-  float4: 700,
-  float8: 701,
-  unknown: 705,
-  boolArray: 1000,
-  int2Array: 1005,
-  int4Array: 1007,
-  textArray: 1009,
-  varcharArray: 1015,
-  int8Array: 1016,
-  float4Array: 1021,
-  float8Array: 1022,
-  bpchar: 1042,
-  varchar: 1043,
-  date: 1082,
-  time: 1083,
-  timestamp: 1114,
-  timestamptz: 1184,
-  interval: 1186,
-  numeric: 1700,
-  uuid: 2950,
-  void: 2278,
-  jsonb: 3802
-} as const
+export const Oid = { unspecified: 0, ...BuiltinOid } as const
+
+/** @since 0.1.0 */
+export { ArrayOid } from "../protocol/Oid.ts"
 
 const fixedSizes: Readonly<Record<number, number>> = {
   [Oid.bool]: 1,
@@ -146,14 +117,14 @@ const arrayText = (values: ReadonlyArray<unknown>, elementOid: number): string =
   "{" + values.map((element) => arrayElementText(element, elementOid)).join(",") + "}"
 
 const arrayElementOid: Readonly<Record<number, number>> = {
-  [Oid.boolArray]: Oid.bool,
-  [Oid.int2Array]: Oid.int2,
-  [Oid.int4Array]: Oid.int4,
-  [Oid.textArray]: Oid.text,
-  [Oid.varcharArray]: Oid.varchar,
-  [Oid.int8Array]: Oid.int8,
-  [Oid.float4Array]: Oid.float4,
-  [Oid.float8Array]: Oid.float8
+  [ArrayOid.bool]: Oid.bool,
+  [ArrayOid.int2]: Oid.int2,
+  [ArrayOid.int4]: Oid.int4,
+  [ArrayOid.text]: Oid.text,
+  [ArrayOid.varchar]: Oid.varchar,
+  [ArrayOid.int8]: Oid.int8,
+  [ArrayOid.float4]: Oid.float4,
+  [ArrayOid.float8]: Oid.float8
 }
 
 /**

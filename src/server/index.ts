@@ -58,4 +58,4 @@ export { splitStatements } from "./Statements.ts"
 export * as Values from "./Values.ts"
 
 /** @since 0.1.0 */
-export { decodeParameter, Oid } from "./Values.ts"
+export { ArrayOid, decodeParameter, Oid } from "./Values.ts"

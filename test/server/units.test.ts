@@ -11,7 +11,7 @@ import { StartupCode } from "../../src/protocol/index.ts"
 import { statusAfterTag } from "../../src/server/Results.ts"
 import { parseOptions, readStartupMessage } from "../../src/server/Startup.ts"
 import { splitStatements } from "../../src/server/Statements.ts"
-import { decode, decodeParameter, encode, encodeValue, hasBinaryFormat, Oid, textOf, ValueError } from "../../src/server/Values.ts"
+import { ArrayOid, decode, decodeParameter, encode, encodeValue, hasBinaryFormat, Oid, textOf, ValueError } from "../../src/server/Values.ts"
 
 describe("splitStatements", () => {
   it("splits at semicolons outside quotes, identifiers, dollar quotes and comments", () => {
@@ -66,8 +66,8 @@ describe("values", () => {
     expect(textOf(Oid.date, new Date("2024-02-29T00:00:00Z"))).toBe("2024-02-29")
     expect(textOf(Oid.int8, 12345678901234567890n)).toBe("12345678901234567890")
     expect(textOf(Oid.jsonb, { a: [1, null] })).toBe("{\"a\":[1,null]}")
-    expect(textOf(Oid.textArray, ["a", "b c", null, "", "q\"x"])).toBe("{a,\"b c\",NULL,\"\",\"q\\\"x\"}")
-    expect(textOf(Oid.int4Array, [[1, 2], [3, 4]])).toBe("{{1,2},{3,4}}")
+    expect(textOf(ArrayOid.text, ["a", "b c", null, "", "q\"x"])).toBe("{a,\"b c\",NULL,\"\",\"q\\\"x\"}")
+    expect(textOf(ArrayOid.int4, [[1, 2], [3, 4]])).toBe("{{1,2},{3,4}}")
   })
 
   const cases: ReadonlyArray<readonly [number, unknown, unknown]> = [
