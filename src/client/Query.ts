@@ -140,6 +140,7 @@ export const buildStatement = (core: Pick<Core, "types" | "wire">, name: string,
     key,
     parameterTypes,
     fields,
+    mayCopy: mayCopy(sql),
     resultFormats: columns.length === 0 ? [] : columns.map((c) => c.format),
     rowDecoder: columns.length === 0
       ? undefined
@@ -451,7 +452,7 @@ const runPrepared = <R extends Row | ReadonlyArray<unknown>>(
       resume(Exit.failCause(exit.cause))
     }
     // COPY switches the server into a mode where a pipelined message would break it.
-    const error = wire.submit(request, (w) => request.encode(w, closes), mayCopy(statement.sql))
+    const error = wire.submit(request, (w) => request.encode(w, closes), statement.mayCopy)
     if (error !== undefined) {
       cache.restoreCloses(closes)
       resume(Exit.fail(parameterFailure(error, statement.sql)))

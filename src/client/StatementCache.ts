@@ -30,6 +30,8 @@ export interface PreparedStatement {
   /** The format asked for each result column (binary where a codec exists). */
   readonly resultFormats: ReadonlyArray<number>
   readonly rowDecoder: RowDecoder<Row> | undefined
+  /** Whether the text may be a COPY, which must hold the connection while it runs (decided once, here). */
+  readonly mayCopy: boolean
   /** The same columns as arrays in column order (`values`): repeated column names keep every value. */
   readonly arrayRowDecoder: RowDecoder<ReadonlyArray<unknown>> | undefined
 }
