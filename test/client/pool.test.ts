@@ -17,17 +17,11 @@ import * as Tracer from "effect/Tracer"
 import type { PgConnectionConfig } from "../../src/client/Config.ts"
 import { PgConnection } from "../../src/client/PgConnection.ts"
 import { metrics, PgPool, type PgPoolConfig, type PgPoolShape, poolNameAttribute, stateAttribute } from "../../src/client/Pool.ts"
+import { superuserConfig } from "../support/connection.ts"
 import { postgres as server } from "../support/context.ts"
 
 const pg = server()
-const connection: PgConnectionConfig = {
-  host: pg.host,
-  port: pg.port,
-  user: pg.superuser.user,
-  password: pg.superuser.password,
-  database: pg.database,
-  sslMode: "disable"
-}
+const connection: PgConnectionConfig = superuserConfig()
 
 let poolCounter = 0
 const uniqueName = (label: string) => `pool_test_${label}_${process.pid}_${++poolCounter}`

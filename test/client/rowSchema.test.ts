@@ -8,17 +8,9 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { PgConnection } from "../../src/client/PgConnection.ts"
 import { queryAs, streamAs } from "../../src/client/RowSchema.ts"
-import { postgres as server } from "../support/context.ts"
+import { superuserConfig } from "../support/connection.ts"
 
-const pg = server()
-const connect = PgConnection.make({
-  host: pg.host,
-  port: pg.port,
-  user: pg.superuser.user,
-  password: pg.superuser.password,
-  database: pg.database,
-  sslMode: "disable"
-})
+const connect = PgConnection.make(superuserConfig())
 
 const User = Schema.Struct({ id: Schema.Number, name: Schema.String, since: Schema.Date })
 

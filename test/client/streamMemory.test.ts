@@ -7,21 +7,13 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PgConnection } from "../../src/client/PgConnection.ts"
-import { postgres as server } from "../support/context.ts"
+import { superuserConfig } from "../support/connection.ts"
 
-const pg = server()
 
 describe("stream memory", () => {
   it.live("10,000,000 rows through a portal: RSS growth under 100 MB", () =>
     Effect.scoped(Effect.gen(function*() {
-      const c = yield* PgConnection.make({
-        host: pg.host,
-        port: pg.port,
-        user: pg.superuser.user,
-        password: pg.superuser.password,
-        database: pg.database,
-        sslMode: "disable"
-      })
+      const c = yield* PgConnection.make(superuserConfig())
       const before = process.memoryUsage().rss
       let peak = before
       let count = 0

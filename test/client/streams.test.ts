@@ -8,25 +8,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import type { PgConnectionConfig } from "../../src/client/Config.ts"
 import * as CopyFormat from "../../src/client/CopyFormat.ts"
 import type { ListenEvent } from "../../src/client/Listen.ts"
-import { PgConnection, type PgConnectionShape } from "../../src/client/PgConnection.ts"
+import type { PgConnectionShape } from "../../src/client/PgConnection.ts"
 import { Oid } from "../../src/client/TypeMap.ts"
-import { postgres as server } from "../support/context.ts"
-
-const pg = server()
-const config: PgConnectionConfig = {
-  host: pg.host,
-  port: pg.port,
-  user: pg.superuser.user,
-  password: pg.superuser.password,
-  database: pg.database,
-  sslMode: "disable"
-}
-
-const withConnection = <A, E>(use: (c: PgConnectionShape) => Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(PgConnection.make(config), use))
+import { withConnection } from "../support/connection.ts"
 
 const errorOf = <A, E>(exit: Exit.Exit<A, E>): E | undefined => {
   const found = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined

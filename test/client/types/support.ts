@@ -3,32 +3,16 @@
  * running one codec over bytes or text and catching its typed failure, and
  * encoding a parameter the way Bind does.
  */
-import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { PgConnectionConfig } from "../../../src/client/Config.ts"
-import { PgConnection, type PgConnectionShape } from "../../../src/client/PgConnection.ts"
+import type { PgConnectionShape } from "../../../src/client/PgConnection.ts"
 import type { Codec } from "../../../src/client/types/Codec.ts"
 import type { CatalogQuery } from "../../../src/client/types/Catalog.ts"
 import type { TypeRegistry } from "../../../src/client/types/Registry.ts"
 import { CodecFailure } from "../../../src/protocol/ProtocolError.ts"
 import { makeRowDecoder } from "../../../src/protocol/RowDecoder.ts"
 import { Writer } from "../../../src/protocol/Writer.ts"
-import { postgres as server } from "../../support/context.ts"
 
-export const config = (): PgConnectionConfig => {
-  const pg = server()
-  return {
-    host: pg.host,
-    port: pg.port,
-    user: pg.superuser.user,
-    password: pg.superuser.password,
-    database: pg.database,
-    sslMode: "disable"
-  }
-}
-
-export const withConnection = <A, E>(use: (c: PgConnectionShape) => Effect.Effect<A, E>) =>
-  Effect.scoped(Effect.flatMap(PgConnection.make(config()), use))
+export { superuserConfig as config, withConnection } from "../../support/connection.ts"
 
 /** A catalog runner over the connection's extended-protocol query. */
 export const catalogRunner = (c: PgConnectionShape): CatalogQuery<unknown> => (sql, params) => c.query(sql, params)
