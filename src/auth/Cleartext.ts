@@ -58,7 +58,8 @@ const verifyScram = (verifier: Verifier.ScramVerifier, received: Uint8Array): Ef
  * what is stored for `username`. `undefined` (unknown user) runs a SCRAM
  * check against a throwaway verifier with the default iteration count, then
  * fails like a wrong password, so that unknown users are not faster to
- * reject than users with default SCRAM verifiers.
+ * reject than users with default SCRAM verifiers. Bytes containing NUL
+ * never match.
  *
  * @since 0.1.0
  * @category server
@@ -89,5 +90,9 @@ export const verify = (
       matches = verifyScram(stored, received)
       break
   }
-  return Effect.flatMap(matches, (ok) => (ok ? Effect.void : Effect.fail(wrongPassword())))
+  // No password contains NUL (clients cannot send one); refused after the
+  // same work, since PBKDF2's HMAC pads its key with zeros and would take
+  // "secret\0" for "secret".
+  const sendable = !received.includes(0)
+  return Effect.flatMap(matches, (ok) => (ok && sendable ? Effect.void : Effect.fail(wrongPassword())))
 }

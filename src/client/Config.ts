@@ -91,7 +91,7 @@ export interface PgConnectionConfig {
   readonly sslMode?: SslMode | undefined
   /** libpq's sslnegotiation: "postgres" (SSLRequest, default) or "direct" (TLS at once, ALPN; needs sslmode require or stronger). */
   readonly sslNegotiation?: "postgres" | "direct" | undefined
-  /** Trusted root certificates (PEM content). With `verify-ca`/`verify-full` and none given, the system roots. With `require`, giving one makes it verify like `verify-ca`, as libpq does. */
+  /** Trusted root certificates (PEM content). With `verify-ca`/`verify-full` and none given, the system roots. With `require`, `prefer` or `allow`, giving one makes the TLS attempt verify the chain like `verify-ca` (prefer and allow then fall back to plain when it is not trusted), as libpq does. */
   readonly sslRootCert?: string | Uint8Array | undefined
   /** libpq's `sslrootcert`: a PEM file of trusted roots, read when resolving; `"system"` is the system's store (and makes `verify-full` the default sslmode). */
   readonly sslRootCertFile?: string | undefined
@@ -125,6 +125,14 @@ export interface PgConnectionConfig {
   readonly requireAuth?: ReadonlyArray<RequireAuthMethod> | string | undefined
   /** Connect, negotiate TLS, authenticate and reach ReadyForQuery within this time (for each host). Default 30 seconds. */
   readonly connectTimeout?: Duration.Input | undefined
+  /**
+   * After a CancelRequest for a running request (an interrupted query), how
+   * long the server has to end that request; past it the connection is
+   * closed and its requests fail with a ConnectionError (reason `Timeout`),
+   * so a server that ignores the cancel cannot hold the connection forever.
+   * Default 10 seconds; zero or infinite waits forever.
+   */
+  readonly cancelTimeout?: Duration.Input | undefined
   /** TCP keepalive; default on. A duration is the idle time before the first probe. */
   readonly keepAlive?: boolean | Duration.Input | undefined
   /** The oldest protocol version to accept: "3.0" (default) or "3.2" (refuse servers that only speak 3.0). */
@@ -208,6 +216,7 @@ export interface ResolvedConfig {
   readonly authAllowed: (method: ClientAuthMethod) => boolean
   readonly requireAuthText: string
   readonly connectTimeout: Duration.Duration
+  readonly cancelTimeout: Duration.Duration
   readonly keepAlive: boolean | Duration.Input
   readonly minProtocolVersion: "3.0" | "3.2"
   readonly maxProtocolVersion: "3.0" | "3.2"

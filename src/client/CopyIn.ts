@@ -209,10 +209,15 @@ export const makeCopyFrom = (core: Core) =>
         yield* Effect.callback<void>((resume) => request.whenStarted(() => resume(Effect.void)))
         // Not a COPY FROM STDIN, or refused at once: the request ran to its end.
         if (request.phase !== "copying") return yield* finish
-        yield* upstream.pipe(
-          Effect.flatMap((chunks) => (request.phase === "copying" ? send(chunks) : Cause.done())),
-          Effect.forever({ disableYield: true }),
-          Pull.catchDone(() => Effect.void)
+        // The request can end while the source has nothing to give (the
+        // connection lost, the server refusing the data): stop waiting then.
+        yield* Effect.raceFirst(
+          upstream.pipe(
+            Effect.flatMap((chunks) => (request.phase === "copying" ? send(chunks) : Cause.done())),
+            Effect.forever({ disableYield: true }),
+            Pull.catchDone(() => Effect.void)
+          ),
+          awaitDone
         )
         return yield* finish
       })

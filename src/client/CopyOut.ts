@@ -179,7 +179,11 @@ export const makeCopyTo = (core: Core) => (sql: string, options?: CopyToOptions)
           forkedScope,
           Effect.suspend(() =>
             request.abandon() && wire.isCurrent(request) && wire.failure === undefined
-              ? Effect.asVoid(Effect.forkIn(Effect.ignore(core.cancel), core.scope))
+              ? Effect.suspend(() => {
+                // Later requests wait until the cancel has landed (see Wire.fence).
+                const lift = wire.fence()
+                return Effect.asVoid(Effect.forkIn(Effect.ensuring(Effect.ignore(core.cancel), Effect.sync(lift)), core.scope))
+              })
               : Effect.void
           )
         ),

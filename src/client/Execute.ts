@@ -23,11 +23,24 @@ import { type QueryError, type ValueDecodeError, valueDecodeError } from "./Quer
 import type { TypeRegistry } from "./types/Registry.ts"
 
 export class SimpleRequest implements Request {
-  private readonly results: Array<QueryResult> = []
+  private results: Array<QueryResult> = []
   private rows: Array<Row> = []
   private fields: ReadonlyArray<FieldDescription> = []
+  /** A RowDescription announced the rows of the statement being answered. */
+  private described = false
   private error: PgServerError | ValueDecodeError | undefined
-  abandoned = false
+  private dropped = false
+  /** The caller stopped waiting: drain, and keep nothing of the result (what arrived so far included). */
+  get abandoned(): boolean {
+    return this.dropped
+  }
+  set abandoned(value: boolean) {
+    this.dropped = value
+    if (value) {
+      this.rows = []
+      this.results = []
+    }
+  }
   resume: ((effect: Effect.Effect<ReadonlyArray<QueryResult>, PgServerError | ValueDecodeError | WireFailure>) => void) | undefined
   readonly sql: string
   private readonly registry: TypeRegistry
@@ -46,9 +59,10 @@ export class SimpleRequest implements Request {
   }
 
   private endStatement(command: string): void {
-    this.results.push({ rows: this.rows, command, rowCount: rowCountOf(command), fields: this.fields })
+    if (!this.abandoned) this.results.push({ rows: this.rows, command, rowCount: rowCountOf(command), fields: this.fields })
     this.rows = []
     this.fields = []
+    this.described = false
   }
 
   onMessage(message: Message, wire: Wire): boolean {
@@ -56,6 +70,7 @@ export class SimpleRequest implements Request {
       case "RowDescription": {
         const fields = message.fields
         this.fields = fields
+        this.described = true
         wire.valueError = this.reportValueError
         wire.parser.setRowDecoder(
           makeRowDecoder(
@@ -67,6 +82,7 @@ export class SimpleRequest implements Request {
         return false
       }
       case "DataRow":
+        if (!this.described) throw unexpected(message, "before a RowDescription in a simple query result")
         if (!this.abandoned) this.rows.push(message.values as Row)
         return false
       case "CommandComplete":

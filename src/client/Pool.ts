@@ -7,8 +7,10 @@
  * `acquireTimeout` (a `PoolError`, never an endless wait), and beyond
  * `maxWaiting` waiting acquires the next one is refused at once. Before a
  * connection is handed out it is checked (its session alive, its lifetime
- * not over, and `SELECT 1` when it sat idle); when it comes back inside a
- * transaction it is rolled back, or closed if that fails. Connections idle
+ * not over, and `SELECT 1` when it sat idle or still runs a statement of the
+ * previous borrower); when it comes back inside a transaction it is rolled
+ * back, or closed if that fails; when its borrower was interrupted with a
+ * statement running, that is settled in the background. Connections idle
  * past `idleTimeout` above `minSize`, or older than `maxLifetime` (plus a
  * random jitter), are closed and replaced as needed; a connection whose
  * session fails is replaced at once. See `pool/Lifecycle.ts`.
@@ -129,6 +131,7 @@ export interface PgPoolShape {
 export const make = (config: PgPoolConfig): Effect.Effect<PgPoolShape, ConfigError, Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* settingsOf(config)
+    const poolScope = yield* Effect.scope
     const connection = config.connection
     const environment = config.environment
     // Resolved here for the span attributes, and so that a bad configuration fails now.
@@ -232,11 +235,21 @@ export const make = (config: PgPoolConfig): Effect.Effect<PgPoolShape, ConfigErr
         )
       })
 
-    /** Resets the connection and gives it back to the pool. */
-    const giveBack = (lease: Lease): Effect.Effect<void> =>
+    /**
+     * Resets the connection and gives it back to the pool. When the borrower
+     * was interrupted (a timeout) with a statement still running, the reset
+     * runs in the background: the borrower does not wait for the cancel to
+     * take effect, and the connection stays out of the pool until it is
+     * drained, or is closed after `resetTimeout`.
+     */
+    const giveBack = (lease: Lease, interrupted = false): Effect.Effect<void> =>
       Effect.suspend(() => {
         busy--
-        return Effect.andThen(resetOnRelease(ctx, thePool, lease.pooled), Scope.close(lease.scope, Exit.void))
+        const back = (drain: boolean) => Effect.ensuring(resetOnRelease(ctx, thePool, lease.pooled, drain), Scope.close(lease.scope, Exit.void))
+        if (!interrupted) return back(false)
+        return Effect.flatMap(lease.pooled.connection.stats, (stats) =>
+          // Uninterruptible (only the reset's own waits are), so the lease is released even when the pool closes first.
+          stats.pendingRequests > 0 ? Effect.asVoid(Effect.forkIn(back(true), poolScope, { uninterruptible: true })) : back(false))
       })
 
     /**
@@ -292,11 +305,11 @@ export const make = (config: PgPoolConfig): Effect.Effect<PgPoolShape, ConfigErr
     })
 
     const get: Effect.Effect<PgConnectionShape, AcquireError, Scope.Scope> = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(acquireLease), (lease) => Effect.as(Effect.addFinalizer(() => giveBack(lease)), lease.pooled.connection))
+      Effect.flatMap(restore(acquireLease), (lease) => Effect.as(Effect.addFinalizer((exit) => giveBack(lease, Exit.hasInterrupts(exit))), lease.pooled.connection))
     )
     const withConnection = <A, E, R>(f: (connection: PgConnectionShape) => Effect.Effect<A, E, R>) =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(acquireLease), (lease) => Effect.onExit(restore(f(lease.pooled.connection)), () => giveBack(lease)))
+        Effect.flatMap(restore(acquireLease), (lease) => Effect.onExit(restore(f(lease.pooled.connection)), (exit) => giveBack(lease, Exit.hasInterrupts(exit))))
       )
 
     const shape: PgPoolShape = {

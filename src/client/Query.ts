@@ -226,8 +226,15 @@ export class BoundRequest implements Request {
   private command = ""
   private error: PgServerError | ValueDecodeError | undefined
   private copyRefused = false
-  /** The caller stopped waiting: drain and drop. */
-  abandoned = false
+  private dropped = false
+  /** The caller stopped waiting: drain and drop (the rows that arrived so far too). */
+  get abandoned(): boolean {
+    return this.dropped
+  }
+  set abandoned(value: boolean) {
+    this.dropped = value
+    if (value) this.rows = []
+  }
   /** The transaction status its ReadyForQuery reported. */
   endStatus: "I" | "T" | "E" = "I"
   resume: Resume<QueryResult<Row | ReadonlyArray<unknown>>, PgServerError | ValueDecodeError | WireFailure> | undefined
@@ -264,6 +271,11 @@ export class BoundRequest implements Request {
   onMessage(message: Message, wire: Wire): boolean {
     switch (message._tag) {
       case "DataRow":
+        // Rows of a statement with columns go through the row decoder; one that arrives here
+        // must match the statement's zero columns (NoData included).
+        if (Array.isArray(message.values) && message.values.length !== this.statement.fields.length) {
+          throw unexpected(message, `of ${message.values.length} column(s) for a statement of ${this.statement.fields.length}`)
+        }
         if (!this.abandoned) this.rows.push(message.values as Row)
         return false
       case "CloseComplete":

@@ -28,6 +28,7 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { encodeFrontendInto } from "../protocol/Frontend.ts"
+import { ProtocolError } from "../protocol/ProtocolError.ts"
 import type { Writer } from "../protocol/Writer.ts"
 import type { Core } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
@@ -68,6 +69,8 @@ export class PortalRequest implements Request {
   private executing = true
   /** Whether any row of the portal has arrived yet. */
   private started = false
+  /** Rows of the Execute in flight. */
+  private batchRows = 0
   /** Batches delivered or waiting to be taken, not yet pulled. */
   private buffered = 0
   /** The server finished the portal (CommandComplete) or failed; Sync is sent. */
@@ -145,11 +148,23 @@ export class PortalRequest implements Request {
         if (this.statement.rowDecoder !== undefined) wire.parser.setRowDecoder(this.statement.rowDecoder)
         return false
       case "DataRow":
+        // At most batchSize rows answer an Execute: a server that ignores the
+        // limit (or sends rows no Execute asked for) would grow the batch
+        // without bound while the consumer waits for its end.
+        if (!this.executing || ++this.batchRows > this.batchSize) {
+          throw new ProtocolError({
+            reason: "InvalidValue",
+            message: `the server sent more rows than the portal's limit of ${this.batchSize} per Execute`,
+            offset: -1,
+            messageType: "DataRow"
+          })
+        }
         this.started = true
         if (!this.abandoned && this.error === undefined) this.rows.push(message.values as Row)
         return false
       case "PortalSuspended": {
         this.executing = false
+        this.batchRows = 0
         if (this.abandoned || this.error !== undefined) {
           this.sendSync(wire, true)
           return false
@@ -320,7 +335,10 @@ const start = (
           scope,
           Effect.suspend(() => {
             const cancel = request.abandon(wire) && wire.isCurrent(request) && wire.failure === undefined
-            return cancel ? Effect.asVoid(Effect.forkIn(Effect.ignore(core.cancel), core.scope)) : Effect.void
+            if (!cancel) return Effect.void
+            // Later requests wait until the cancel has landed (see Wire.fence).
+            const lift = wire.fence()
+            return Effect.asVoid(Effect.forkIn(Effect.ensuring(Effect.ignore(core.cancel), Effect.sync(lift)), core.scope))
           })
         ),
         request

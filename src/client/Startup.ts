@@ -220,7 +220,10 @@ export const runStartup = (
         case "AuthenticationSASLContinue": {
           if (authenticated) return yield* violation("authentication request after AuthenticationOk")
           if (auth._tag !== "Scram") return yield* violation("SASLContinue outside a SCRAM exchange")
-          const final: ScramClient.ClientFinal = yield* ScramClient.respond(auth.state, message.data)
+          const final: ScramClient.ClientFinal = yield* ScramClient.respond(auth.state, message.data).pipe(
+            // Name the option that sets the cap, for a trusted server that asks for more.
+            Effect.mapError((e) => e.reason === "IterationCountTooHigh" ? new AuthError({ reason: e.reason, message: `${e.message} (maxScramIterations)` }) : e)
+          )
           yield* io.send({ _tag: "SASLResponse", data: final.message })
           auth = { _tag: "ScramFinal", state: final.state }
           break

@@ -238,7 +238,10 @@ export function makeRowDecoder(
       } catch (thrown) {
         // A value that does not decode: with a handler it fails the query,
         // not the stream (the frame itself was well formed).
-        if (onValueError === undefined || valueEnd === -1) throw thrown
+        if (onValueError === undefined || valueEnd === -1) {
+          // Whatever a custom reader threw fails the row as a codec failure, so the parser reports a ProtocolError.
+          throw thrown instanceof CodecFailure ? thrown : new CodecFailure("InvalidValue", `column ${i}: decoder failed: ${String(thrown)}`)
+        }
         onValueError(i, thrown instanceof CodecFailure ? thrown.message : `decoder failed: ${String(thrown)}`)
         if (row === undefined) values![i] = undefined
         else row[keys![i]!] = undefined

@@ -11,6 +11,8 @@
  *
  * Strings are quoted, byte fields are shown as hex (`'\x0102'`) up to a
  * limit and then summarised, so a trace of a large COPY stays readable.
+ * Secrets (passwords, SASL and GSS data, cancel keys) are shown as their
+ * size only.
  *
  * @since 0.1.0
  */
@@ -58,10 +60,38 @@ const field = (value: unknown, max: number): string => {
   return String(value)
 }
 
+/**
+ * Fields that carry secrets: passwords and MD5 responses, SASL and GSS
+ * exchanges (a SCRAM proof or server signature lets a password be guessed
+ * offline), and cancel keys. A trace shows their size, never their content.
+ */
+const secretFields: Readonly<Record<string, string>> = {
+  PasswordMessage: "password",
+  PasswordMessageFamily: "data",
+  SASLInitialResponse: "data",
+  SASLResponse: "data",
+  GSSResponse: "data",
+  AuthenticationSASLFinal: "data",
+  BackendKeyData: "secretKey",
+  CancelRequest: "secretKey"
+}
+
+const redacted = (value: unknown): string =>
+  typeof value === "string"
+    ? "<redacted>"
+    : value instanceof Uint8Array
+    ? `<redacted ${value.length} bytes>`
+    : "<redacted>"
+
 const fields = (message: object, max: number): string => {
   let out = ""
+  const secret = "_tag" in message && typeof message._tag === "string" ? secretFields[message._tag] : undefined
   for (const [key, value] of Object.entries(message)) {
     if (key === "_tag") continue
+    if (key === secret) {
+      out += ` ${redacted(value)}`
+      continue
+    }
     if (key === "fields" && value !== null && typeof value === "object" && !Array.isArray(value)) {
       out += noticeFields(value as NoticeFields)
       continue

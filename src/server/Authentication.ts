@@ -80,14 +80,24 @@ const md5 = (client: ClientIdentity, stored: StoredPassword | undefined): AuthCo
   }
 }
 
-const verifierOf = (stored: StoredPassword | undefined): Effect.Effect<ScramVerifier.ScramVerifier | undefined> => {
+const verifierOf = (
+  stored: StoredPassword | undefined,
+  user: string,
+  mockSecret: Uint8Array
+): Effect.Effect<ScramVerifier.ScramVerifier | undefined> => {
   if (stored === undefined) return Effect.succeed(undefined)
   switch (stored._tag) {
     case "ScramVerifier":
       return Effect.succeed(stored)
     case "PlainPassword":
-      // A verifier with a fresh salt each time; `AuthProvider.passwords` computes them once instead.
-      return Effect.orElseSucceed(ScramVerifier.make(stored.password), () => undefined)
+      // A verifier made for this attempt (`AuthProvider.passwords` makes them
+      // once instead), salted like the mock one: a fresh salt on every
+      // attempt would tell this user apart from an unknown one, whose salt
+      // never changes.
+      return Effect.orElseSucceed(
+        ScramVerifier.make(stored.password, { salt: ScramVerifier.mock(user, mockSecret).salt }),
+        () => undefined
+      )
     case "Md5Hash":
       // An MD5 hash cannot serve SCRAM: the exchange runs against a mock and fails.
       return Effect.succeed(undefined)
@@ -114,7 +124,7 @@ const scram = (
         if (data === null) return Effect.fail(protocolViolation("the SASL initial response carries no data"))
         return Effect.gen(function*() {
           const stored = known ?? (yield* provider.lookup(client.user))
-          const verifier = yield* verifierOf(stored)
+          const verifier = yield* verifierOf(stored, client.user, mockSecret)
           const first = ScramServer.receiveClientFirst(
             { username: client.user, verifier, mockSecret, serverNonce: ScramKeys.generateNonce(), channelBindingData: binding },
             response.mechanism,

@@ -236,6 +236,8 @@ export const resolve = (config: PgConnectionConfig, options?: ResolveOptions): E
       return yield* fail("min_protocol_version", `min_protocol_version "3.2" is greater than max_protocol_version "3.0"`)
     }
 
+    const cancelTimeout = Duration.fromInput(config.cancelTimeout ?? Duration.seconds(10))
+    if (cancelTimeout._tag === "None") return yield* fail("cancelTimeout", `invalid cancelTimeout ${String(config.cancelTimeout)}`)
     const cache = config.statementCacheSize ?? 128
     if (!Number.isInteger(cache) || cache < 0) return yield* fail("statementCacheSize", `invalid statementCacheSize ${cache}`)
     const authAllowed = yield* Effect.fromResult(parseRequireAuth(config.requireAuth))
@@ -326,6 +328,7 @@ export const resolve = (config: PgConnectionConfig, options?: ResolveOptions): E
       authAllowed,
       requireAuthText: typeof config.requireAuth === "string" ? config.requireAuth : (config.requireAuth ?? []).join(","),
       connectTimeout: Duration.fromInputUnsafe(config.connectTimeout ?? Duration.seconds(30)),
+      cancelTimeout: cancelTimeout.value,
       keepAlive: config.keepAlive ?? true,
       minProtocolVersion,
       maxProtocolVersion,

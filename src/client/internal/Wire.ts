@@ -80,6 +80,11 @@ export class Wire {
    */
   private holder: Request | undefined
   private held: Array<{ readonly bytes: Uint8Array; readonly request: Request; readonly holds: boolean }> = []
+  /**
+   * CancelRequests sent and not yet known to have reached the server (see
+   * `fence`): requests submitted meanwhile are held as for a holder.
+   */
+  private fences = 0
   private scratch: Writer | undefined
   /** Set by a request whose consumer is behind: the reader stops pulling from the socket. */
   readPaused = false
@@ -113,7 +118,7 @@ export class Wire {
    */
   submit(request: Request, encode: (writer: Writer) => void, holds = false): ProtocolError | WireFailure | undefined {
     if (this.failure !== undefined) return this.failure
-    const held = this.holder !== undefined
+    const held = this.holder !== undefined || this.fences > 0
     const writer = held ? (this.scratch ??= new Writer(1024)) : this.writer
     const mark = writer.mark()
     try {
@@ -140,6 +145,28 @@ export class Wire {
   release(request: Request): void {
     if (this.holder !== request) return
     this.holder = undefined
+    if (this.fences === 0) this.releaseHeld()
+  }
+
+  /**
+   * Holds back the requests submitted from now until the returned function
+   * is called: the server cancels whatever the session runs when a
+   * CancelRequest lands, so nothing may reach it after the cancelled request
+   * until the cancel has arrived (the server closed the cancel connection).
+   */
+  fence(): () => void {
+    this.fences++
+    let lifted = false
+    return () => {
+      if (lifted) return
+      lifted = true
+      this.fences--
+      if (this.fences === 0 && this.holder === undefined) this.releaseHeld()
+    }
+  }
+
+  /** Moves the held requests to the outgoing bytes, up to and including the next one that holds. */
+  private releaseHeld(): void {
     let moved = false
     while (this.held.length > 0) {
       const next = this.held.shift()!

@@ -51,11 +51,12 @@ const timedOut = () => Effect.fail("timeout" as const)
 /**
  * Whether a connection just taken from the pool may be handed out: its
  * session has not failed, it has not outlived its lifetime, and, when it sat
- * idle at least `healthCheckAfter`, it answers `SELECT 1` in time. When it
- * may not, it is marked for closing with the reason.
+ * idle at least `healthCheckAfter` or still runs a statement of the previous
+ * borrower, it answers `SELECT 1` in time. When it may not, it is marked for
+ * closing with the reason.
  */
 export const checkOnCheckout = (ctx: LifecycleContext, pooled: Pooled): Effect.Effect<boolean> =>
-  Effect.flatMap(pooled.connection.failure, (failure) => {
+  Effect.flatMap(Effect.zip(pooled.connection.failure, pooled.connection.stats), ([failure, stats]) => {
     if (failure !== undefined) {
       pooled.closeReason ??= "broken"
       return Effect.succeed(false)
@@ -65,7 +66,8 @@ export const checkOnCheckout = (ctx: LifecycleContext, pooled: Pooled): Effect.E
       pooled.closeReason ??= "lifetime"
       return Effect.succeed(false)
     }
-    if (now - pooled.lastUsed < ctx.settings.healthCheckAfter) return Effect.succeed(true)
+    // A statement still running (left by the previous borrower) would delay the next one: checked too.
+    if (now - pooled.lastUsed < ctx.settings.healthCheckAfter && stats.pendingRequests === 0) return Effect.succeed(true)
     return Effect.map(
       Effect.exit(Effect.timeoutOrElse(pooled.connection.execute("SELECT 1"), { duration: ctx.settings.healthCheckTimeout, orElse: timedOut })),
       (ping) => {
@@ -78,11 +80,17 @@ export const checkOnCheckout = (ctx: LifecycleContext, pooled: Pooled): Effect.E
 
 /**
  * Before a connection goes back to the pool: decides whether it may be
- * reused. A failed session or an exhausted lifetime closes it; a
- * transaction left open (status T or E) is rolled back, and the connection
- * closed if that fails or times out.
+ * reused. A failed session or an exhausted lifetime closes it; with `drain`
+ * (its borrower was interrupted), statements still running are waited for;
+ * a transaction left open (status T or E) is rolled back; the connection is
+ * closed if that fails or does not finish within `resetTimeout`.
  */
-export const resetOnRelease = (ctx: LifecycleContext, pool: Pool.Pool<Pooled, ConnectError>, pooled: Pooled): Effect.Effect<void> => {
+export const resetOnRelease = (
+  ctx: LifecycleContext,
+  pool: Pool.Pool<Pooled, ConnectError>,
+  pooled: Pooled,
+  drain = false
+): Effect.Effect<void> => {
   const c = pooled.connection
   const now = ctx.clock.currentTimeMillisUnsafe()
   ctx.instruments.used(now - pooled.borrowedAt)
@@ -91,11 +99,16 @@ export const resetOnRelease = (ctx: LifecycleContext, pool: Pool.Pool<Pooled, Co
     return pooled.closeReason === undefined ? Effect.void : Pool.invalidate(pool, pooled)
   })
   if (pooled.closeReason !== undefined) return done
-  return Effect.flatMap(Effect.zip(c.failure, c.transactionStatus), ([failure, status]) => {
+  return Effect.flatMap(Effect.all([c.failure, c.transactionStatus, c.stats]), ([failure, status, stats]) => {
     if (failure !== undefined) pooled.closeReason = "broken"
     else if (now >= pooled.expiresAt) pooled.closeReason = "lifetime"
-    else if (status !== "I") {
-      const rollback = Effect.timeoutOrElse(Effect.interruptible(c.execute("ROLLBACK")), { duration: ctx.settings.resetTimeout, orElse: timedOut })
+    else if (status !== "I" || (drain && stats.pendingRequests > 0)) {
+      // With `drain`, statements the borrower stopped waiting for are waited
+      // for first (an empty query completes after them); then an open
+      // transaction is rolled back.
+      const waited = drain && stats.pendingRequests > 0 ? Effect.asVoid(c.execute("")) : Effect.void
+      const reset = Effect.andThen(waited, Effect.flatMap(c.transactionStatus, (s) => (s === "I" ? Effect.void : Effect.asVoid(c.execute("ROLLBACK")))))
+      const rollback = Effect.timeoutOrElse(Effect.interruptible(reset), { duration: ctx.settings.resetTimeout, orElse: timedOut })
       return Effect.flatMap(Effect.exit(rollback), (exit) =>
         Effect.flatMap(c.transactionStatus, (after) => {
           if (Exit.isFailure(exit) || after !== "I") pooled.closeReason = "reset"

@@ -49,14 +49,20 @@ export interface PgPoolConfig {
    */
   readonly maxLifetimeJitter?: Duration.Input | undefined
   /**
-   * A connection idle at least this long is checked with `SELECT 1` before
-   * it is handed out; a failed check closes it and the acquire takes
-   * another. 0 checks on every checkout. Default 1 second.
+   * A connection idle at least this long (or still running a statement of
+   * its previous borrower) is checked with `SELECT 1` before it is handed
+   * out; a failed check closes it and the acquire takes another. 0 checks on
+   * every checkout. Default 1 second.
    */
   readonly healthCheckAfter?: Duration.Input | undefined
   /** How long the checkout's `SELECT 1` may take. Default 5 seconds. */
   readonly healthCheckTimeout?: Duration.Input | undefined
-  /** How long the `ROLLBACK` of a connection returned inside a transaction may take before the connection is closed instead. Default 5 seconds. */
+  /**
+   * How long the reset of a returned connection may take before the
+   * connection is closed instead: the `ROLLBACK` of a transaction left open,
+   * after the statements an interrupted borrower left running. Default 5
+   * seconds.
+   */
   readonly resetTimeout?: Duration.Input | undefined
   /** How often idle connections are checked for `idleTimeout` and `maxLifetime`. Default 1 second. */
   readonly maintenanceInterval?: Duration.Input | undefined

@@ -271,8 +271,10 @@ export const make = (): DemoEngine => {
 
   const deliver = (notifications: ReadonlyArray<readonly [string, string]>, from: number): Effect.Effect<void> =>
     Effect.forEach(notifications, ([channel, payload]) =>
+      // To every listener at once: one that is slow to take it does not delay the others.
       Effect.forEach(Array.from(listeners.get(channel) ?? []), (session) => Effect.ignore(session.notify(channel, payload, from)), {
-        discard: true
+        discard: true,
+        concurrency: "unbounded"
       }), { discard: true })
 
   const commit = (data: SessionData, session: Session): Effect.Effect<void> => {

@@ -21,17 +21,19 @@ import type { ConnectionError } from "../../transport/ConnectionError.ts"
 import { pgError, type PgError } from "../PgError.ts"
 import { batchFailed } from "./ExtendedQuery.ts"
 import type { Phase, SessionState } from "./SessionState.ts"
-import { runStatements, statementFailed } from "./SimpleQuery.ts"
+import { dropPortalsOutsideTransaction, runStatements, statementFailed } from "./SimpleQuery.ts"
 
 type CopyInPhase = Extract<Phase, { _tag: "CopyIn" }>
 
 const copyFailed = (state: SessionState, phase: CopyInPhase, error: PgError): Effect.Effect<void, ConnectionError> => {
   if (phase.then._tag === "Extended") return batchFailed(state, error)
-  return Effect.map(statementFailed(state, error), () => {
-    if (state.phase._tag === "Closed") return
+  return Effect.flatMap(statementFailed(state, error), () => {
+    if (state.phase._tag === "Closed") return Effect.void
     state.readyForQuery()
     state.phase = { _tag: "Ready" }
     state.discardCopy = true
+    // The query's transaction ended with the error: outside a block, its portals end with it.
+    return dropPortalsOutsideTransaction(state)
   })
 }
 
