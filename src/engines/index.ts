@@ -23,4 +23,4 @@ export * as PgliteStatement from "./pglite/Statement.ts"
 export { ProxyEngine, type ProxyEngineOptions, type ProxyEngineShape, type QueryLogEntry } from "./proxy/ProxyEngine.ts"
 
 /** @since 0.1.0 */
-export { type Upstream, type UpstreamHooks } from "./proxy/Upstream.ts"
+export { type Upstream } from "./proxy/Upstream.ts"

@@ -45,6 +45,12 @@ export interface Parser<M> {
   /** Bytes received and not yet part of a complete message. */
   readonly buffered: () => number
   /**
+   * Hands over the bytes of the partial message held (empty when none) and
+   * forgets them: for a caller that stops parsing and passes the rest of the
+   * stream on as bytes.
+   */
+  readonly takeBuffered: () => Uint8Array
+  /**
    * Bytes allocated to hold a partial message. Never more than the declared
    * length allows, and for a large message never much more than twice what
    * has arrived, so a peer cannot make the parser allocate by declaring.
@@ -178,7 +184,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
           const size = frameSize(type, length, consumed - headerFilled + p)
           if (typeof size !== "number") return stop(size)
           frameLength = size
-          frame = new Uint8Array(size <= eagerAllocation ? size : Math.max(eagerAllocation, headerSize + (n - p) * 2))
+          frame = new Uint8Array(size <= eagerAllocation ? size : Math.min(size, Math.max(eagerAllocation, headerSize + (n - p) * 2)))
           frame.set(header.subarray(0, headerSize))
           frameFilled = headerSize
           headerFilled = 0
@@ -270,7 +276,7 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
         const size = frameSize(type, length, consumed + p)
         if (typeof size !== "number") return stop(size)
         frameLength = size
-        frame = new Uint8Array(size <= eagerAllocation ? size : Math.max(eagerAllocation, (n - p) * 2))
+        frame = new Uint8Array(size <= eagerAllocation ? size : Math.min(size, Math.max(eagerAllocation, (n - p) * 2)))
         frame.set(chunk.subarray(p, n))
         frameFilled = n - p
       }
@@ -301,6 +307,13 @@ const makeFramer = <M>(options: FramerOptions<M>): Parser<M> => {
       return err === undefined ? Result.succeed(messages) : Result.fail(err)
     },
     buffered: () => headerFilled + (frame === undefined ? 0 : frameFilled),
+    takeBuffered: () => {
+      const bytes = frame === undefined ? header.slice(0, headerFilled) : frame.slice(0, frameFilled)
+      headerFilled = 0
+      frame = undefined
+      frameFilled = 0
+      return bytes
+    },
     capacity: () => (frame === undefined ? 0 : frame.length),
     position: () => consumed,
     error: () => error

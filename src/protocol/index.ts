@@ -23,6 +23,7 @@ export * from "./messages/Session.ts"
 export * from "./messages/Startup.ts"
 export { type BackendMessage, encodeBackend, writeBackend } from "./Backend.ts"
 export { encodeFrontend, type FrontendMessage, refinePasswordMessage, type TypedFrontendMessage, writeFrontend } from "./Frontend.ts"
+export { type FrameHandler, type FrameScanner, type FrameScannerOptions, makeFrameScanner } from "./FrameScanner.ts"
 export * from "./Limits.ts"
 export * from "./MessageType.ts"
 export {

@@ -60,6 +60,58 @@ export interface ExecuteRequest {
    * messages up to Sync. That transaction ends with `endImplicitTransaction`.
    */
   readonly implicitTransaction: boolean
+  /**
+   * True when the implicit transaction ends right after this statement: it
+   * is the last statement of its Query, or an Execute without a row limit
+   * that the client followed with Sync in the same write. A handler may then
+   * commit with the statement; `endImplicitTransaction` still follows and
+   * reports a failed commit.
+   */
+  readonly endsImplicitTransaction: boolean
+}
+
+/**
+ * A session handed over after startup to something that speaks the
+ * protocol itself (an upstream PostgreSQL behind a proxy): the session
+ * passes the client's bytes on and writes back what it receives, without
+ * decoding either. The server keeps what is its own: TLS, authentication,
+ * cancel keys, the limits on message sizes, timeouts, shutdown and the
+ * out-of-band pushes of `Session`, which go out between whole messages.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionRelay {
+  /**
+   * The client's bytes, in order: whole messages or parts of one, exactly
+   * as sent. Terminate is not passed on (the session ends, then `endSession`).
+   */
+  readonly send: (bytes: Uint8Array) => Effect.Effect<void, PgError>
+  /**
+   * The next bytes for the client, in order; `undefined` when the other side
+   * closed (after its own FATAL error, say): the session then closes. A
+   * failure is sent to the client as a FATAL error.
+   */
+  readonly receive: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, PgError>
+  /** What a matching CancelRequest does. */
+  readonly cancel: Effect.Effect<void>
+  /** Looks into messages as they pass (a query log); optional. */
+  readonly inspect?: RelayInspector | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RelayInspector {
+  /** The frontend type bytes whose bodies `frontend` receives (every message is reported, with its type). */
+  readonly frontendTypes: ReadonlyArray<number>
+  /** The same for backend messages. */
+  readonly backendTypes: ReadonlyArray<number>
+  /** A frontend message passed on: its type, and its body when its type is listed (valid during the call). */
+  readonly frontend: (type: number, body: Uint8Array | undefined) => void
+  /** A backend message passed on. */
+  readonly backend: (type: number, body: Uint8Array | undefined) => void
 }
 
 /**
@@ -83,6 +135,13 @@ export interface QueryHandlerShape {
   readonly endSession: (session: Session) => Effect.Effect<void>
   /** Splits a simple-query string into statements (default: `splitStatements`). */
   readonly splitStatements: (sql: string) => ReadonlyArray<string>
+  /**
+   * When given, every session is relayed after startup (after
+   * `startSession`, before ParameterStatus): `prepare`, `execute` and
+   * `endImplicitTransaction` are not called. A failure refuses the session
+   * FATAL, like `startSession`.
+   */
+  readonly relay?: ((session: Session) => Effect.Effect<SessionRelay, PgError>) | undefined
 }
 
 /**
@@ -114,8 +173,23 @@ export class QueryHandler extends Context.Service<QueryHandler, QueryHandlerShap
     endImplicitTransaction: options.endImplicitTransaction ?? noImplicitTransaction,
     startSession: options.startSession ?? (() => Effect.void),
     endSession: options.endSession ?? (() => Effect.void),
-    splitStatements: options.splitStatements ?? splitStatements
+    splitStatements: options.splitStatements ?? splitStatements,
+    relay: options.relay
   })
+
+  /** A handler that relays every session (see `SessionRelay`); statements never reach it. */
+  static readonly relay = (
+    options: Pick<QueryHandlerShape, "startSession"> & Partial<Pick<QueryHandlerShape, "endSession">> & {
+      readonly relay: NonNullable<QueryHandlerShape["relay"]>
+    }
+  ): QueryHandlerShape =>
+    QueryHandler.make({
+      prepare: () => Effect.fail(pgError(SqlState.internalError, "this session is relayed; no statement reaches the handler")),
+      execute: () => Effect.fail(pgError(SqlState.internalError, "this session is relayed; no statement reaches the handler")),
+      startSession: options.startSession,
+      endSession: options.endSession ?? (() => Effect.void),
+      relay: options.relay
+    })
 
   static readonly layer = (options: QueryHandlerOptions): Layer.Layer<QueryHandler> =>
     Layer.succeed(QueryHandler)(QueryHandler.make(options))

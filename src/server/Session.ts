@@ -7,7 +7,10 @@
  *
  * Pushed messages are appended to the session's output between whole
  * messages: while a statement runs they go out in order with its results;
- * while the session waits for the client they are written at once.
+ * while the session waits for the client they are written at once. A
+ * client that does not read them (its socket full while it is idle, or
+ * 1 MiB piled up behind a statement stuck on its socket) holds the pusher
+ * up for at most a second; then its session is ended, unsent output dropped.
  *
  * What it is not: the phase machine (`SessionMachine.ts`) or protocol state
  * (statements, portals), which no handler can reach.
@@ -92,12 +95,46 @@ export class Output {
     }
   }
 
+  /**
+   * A relayed session has written part of a message: what is buffered waits
+   * for the rest, so pushed messages never split one.
+   */
+  midMessage = false
+
   /** Writes everything buffered, waiting while the socket's buffer is full. */
   readonly flush: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
-    if (this.closed || this.buffer.length === 0) return Effect.void
+    if (this.closed || this.midMessage || this.buffer.length === 0) return Effect.void
     return Effect.mapError(this.writer.write(this.buffer.take()), fromSocketError)
   })
+
+  /**
+   * Writes relayed bytes after whatever is buffered; `midMessage` says
+   * whether they end inside a message. Pushed messages wait while the write
+   * is under way, then follow it.
+   */
+  relayed(bytes: Uint8Array, midMessage: boolean): Effect.Effect<void, ConnectionError> {
+    if (this.closed) return Effect.void
+    const pending = this.midMessage || this.buffer.length === 0 ? undefined : this.buffer.take()
+    this.midMessage = true
+    const write = Effect.mapError(
+      pending === undefined ? this.writer.write(bytes) : Effect.andThen(this.writer.write(pending), this.writer.write(bytes)),
+      fromSocketError
+    )
+    return Effect.andThen(write, this.afterRelayed(midMessage))
+  }
+
+  private afterRelayed(midMessage: boolean): Effect.Effect<void, ConnectionError> {
+    return midMessage ? this.stillMid : this.atBoundary
+  }
+
+  private readonly stillMid = Effect.void
+  private readonly atBoundary: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
+    this.midMessage = false
+    return this.flush
+  })
 }
+
+const notReading = () => pgError(SqlState.connectionFailure, "terminating connection: the client does not read what is sent to it")
 
 const reportedNames = (parameters: Readonly<Record<string, string>>): Set<string> =>
   new Set(Object.keys(parameters).map((name) => name.toLowerCase()))
@@ -204,6 +241,14 @@ export class SessionHandle implements Session {
 
   readonly terminate = (error?: PgError): Effect.Effect<void> => this.onTerminate(error)
 
+  /** Ends the session of a client that does not read: what it has not read is dropped with it. */
+  private abandon(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.output.closed = true
+      return this.onTerminate(notReading())
+    })
+  }
+
   /** Appends a message; writes it at once when the session is waiting for the client. */
   private push(message: BackendMessage): Effect.Effect<void, PgError> {
     return Effect.suspend(() => {
@@ -213,7 +258,9 @@ export class SessionHandle implements Session {
         return Effect.fail(pgError(SqlState.invalidParameterValue, `${message._tag} cannot be encoded (a NUL character in a string?)`))
       }
       // A failed write ends the session on its own; the pusher is not the one to report it.
-      return output.idle ? Effect.ignore(output.flush) : Effect.void
+      // A client that does not read is abandoned after a second (see the module).
+      if (!output.idle && output.buffer.length < 1024 * 1024) return Effect.void
+      return Effect.ignore(Effect.timeoutOrElse(output.flush, { duration: 1_000, orElse: () => this.abandon() }))
     })
   }
 }

@@ -33,6 +33,7 @@ import { onCopyMessage } from "./internal/CopyIn.ts"
 import { closePortal } from "./internal/Execution.ts"
 import { batchFailed, onExtended, onSync } from "./internal/ExtendedQuery.ts"
 import { type ServerContext, SessionState } from "./internal/SessionState.ts"
+import { runRelay } from "./internal/Relay.ts"
 import { onQuery } from "./internal/SimpleQuery.ts"
 import { onPasswordMessage, onStartupPacket } from "./internal/StartupPhase.ts"
 
@@ -93,6 +94,8 @@ const dispatch = (state: SessionState, message: FrontendMessage): Step => {
         case "FunctionCall":
           if (phase._tag === "ExtendedQuery") return batchFailed(state, functionCallRefused())
           state.appendError(functionCallRefused())
+          // An error inside a transaction block fails the block, as any other error does.
+          if (state.status === "T") state.status = "E"
           state.readyForQuery()
           return undefined
         case "Terminate":
@@ -112,6 +115,9 @@ const dispatch = (state: SessionState, message: FrontendMessage): Step => {
           return onSync(state)
         case "Terminate":
           return close(state)
+        case "PasswordMessageFamily":
+          // No message of a session past startup, so not one to skip: refused as in any other phase (as PostgreSQL does).
+          return violation(state, `unexpected ${message._tag} after startup`)
         default:
           // After an error, the protocol skips every message up to Sync.
           return undefined
@@ -189,7 +195,7 @@ const messages = (state: SessionState): Stream.Stream<FrontendMessage, Connectio
   const stop = (): Effect.Effect<never, Cause.Done> => done
 
   const readOnce: Effect.Effect<ReadonlyArray<FrontendMessage>, ConnectionError | Cause.Done> = Effect.suspend(() => {
-    if (state.phase._tag === "Closed") return stop()
+    if (state.phase._tag === "Closed" || state.relay !== undefined) return stop()
     if (parseError !== undefined) {
       state.fatal(parseFailure(parseError))
       return stop()
@@ -250,7 +256,13 @@ const fold = (state: SessionState) => (batch: Arr.NonEmptyReadonlyArray<Frontend
   let i = 0
   const loop: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
     while (i < n && state.phase._tag !== "Closed") {
+      if (state.relay !== undefined) {
+        // Startup handed the session to a relay: the rest of the batch is its.
+        state.relayBacklog = batch.slice(i)
+        break
+      }
       state.moreInBatch = i < n - 1
+      state.syncFollows = i < n - 1 && batch[i + 1]!._tag === "Sync"
       const step = dispatch(state, batch[i++]!)
       if (step !== undefined) return Effect.flatMap(step, () => loop)
     }
@@ -302,6 +314,7 @@ export const runSession = (incoming: IncomingConnection, context: ServerContext)
         timer?.interruptUnsafe()
       })
       yield* Stream.runForEachArray(messages(current), (batch) => (ready ? handle(batch) : Effect.tap(handle(batch), () => started)))
+      if (current.relay !== undefined && current.phase._tag !== "Closed") yield* runRelay(current, current.relay)
     })
   ).pipe(
     // A defect of ours or of a hook ends this session only; the server goes on.

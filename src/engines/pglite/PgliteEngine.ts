@@ -35,7 +35,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type { BackendMessage } from "../../protocol/index.ts"
+import type { BackendMessage, FrontendMessage } from "../../protocol/index.ts"
 import {
   type Field,
   pgError,
@@ -51,8 +51,8 @@ import { EngineError } from "../EngineError.ts"
 import { readAnswer, resultOf as toResult, statusAfter } from "../internal/Results.ts"
 import { Backend, type EngineSession, type PgliteDatabase, settingsKey } from "./internal/Backend.ts"
 import { Turns } from "./internal/Turns.ts"
-import { errorOf, fieldsOf, identifier, literal, runUnnamed } from "./internal/Wire.ts"
-import { classify, mayChangeDescriptions, mayChangeSettings, type StatementKind } from "./Statement.ts"
+import { errorOf, fieldsOf, identifier, literal, runUnnamed, sync } from "./internal/Wire.ts"
+import { classify, mayChangeDescriptions, mayChangeSettings, onlyReads, type StatementKind } from "./Statement.ts"
 
 /**
  * @since 0.1.0
@@ -225,16 +225,32 @@ export const make = Effect.fnUntraced(function*(
       Effect.gen(function*() {
         const statement = request.statement
         const started = performance.now()
-        const answer = yield* backend.call(
-          runUnnamed(statement.sql, statement.parameterTypes, request.rawParameters, request.parameterFormats, request.resultFormats)
-        )
-        const result = resultOf(request, answer)
+        // The statement's own implicit transaction ends with it: committed in the same call, when a
+        // cancel that arrives while PGlite runs it would have nothing to undo (a simple-protocol
+        // statement goes as a Query message, the cheapest way through PGlite).
+        const commitWith = request.endsImplicitTransaction && backend.status === "I" && !backend.unsynced && onlyReads(statement.sql)
+        const run: Array<FrontendMessage> = commitWith && request.protocol === "simple"
+          ? [{ _tag: "Query", query: statement.sql }]
+          : runUnnamed(statement.sql, statement.parameterTypes, request.rawParameters, request.parameterFormats, request.resultFormats)
+        if (commitWith && request.protocol === "extended") run.push(sync)
+        const answer = yield* backend.call(run)
+        let statementAnswer: ReadonlyArray<BackendMessage> = answer
+        if (commitWith) {
+          // What follows the statement's completion is the commit's: its error goes to endImplicitTransaction.
+          const done = answer.findIndex((m) => m._tag === "CommandComplete" || m._tag === "EmptyQueryResponse")
+          if (done >= 0) {
+            statementAnswer = answer.slice(0, done + 1)
+            const failed = answer.find((m, i) => i > done && m._tag === "ErrorResponse")
+            if (failed?._tag === "ErrorResponse") state.commitError = errorOf(failed.fields)
+          }
+        }
+        const result = resultOf(request, statementAnswer)
         yield* notices(state, answer)
         if (!("_tag" in result) || result._tag === "PgError") {
           yield* backend.releaseIfIdle(state)
           return yield* Effect.fail(result as PgError)
         }
-        if (backend.status !== "I") state.implicitOpen = false
+        if (backend.status !== "I" || commitWith) state.implicitOpen = false
         else if (request.implicitTransaction) state.implicitOpen = true
         const tag = result._tag === "Command" ? result.tag : ""
         if (result._tag === "Command" && mayChangeDescriptions(tag)) descriptions.clear()
@@ -409,7 +425,12 @@ export const make = Effect.fnUntraced(function*(
     endImplicitTransaction: (session, outcome) =>
       Effect.suspend(() => {
         const state = backend.sessions.get(session.processId)
-        return state === undefined ? Effect.void : backend.endImplicit(state, outcome)
+        if (state === undefined) return Effect.void
+        // A statement that committed with its Sync reports a failed commit here.
+        const failed = state.commitError
+        state.commitError = undefined
+        const end = backend.endImplicit(state, outcome)
+        return failed === undefined ? end : Effect.andThen(Effect.ignore(end), Effect.fail(failed))
       })
   })
 

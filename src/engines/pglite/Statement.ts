@@ -138,3 +138,20 @@ export const mayChangeDescriptions = (tag: string): boolean => {
  */
 export const mayChangeSettings = (tag: string, sql: string): boolean =>
   tag === "SET" || tag === "RESET" || tag.startsWith("DISCARD") || /set_config/i.test(sql)
+
+const readOnlyPattern = /^(?:select|values|show|table)\b/i
+const writesPattern = /\b(?:into|nextval|setval|pg_advisory|lo_)/i
+
+/**
+ * Whether a statement only reads (SELECT, VALUES, SHOW, TABLE without
+ * `INTO` or sequence and lock calls): undoing it after a cancel has
+ * nothing to undo, so it may commit in the same call. Functions called by
+ * a SELECT are taken to read only.
+ *
+ * @since 0.1.0
+ */
+export const onlyReads = (sql: string): boolean => {
+  const text = sql.replace(leading, "")
+  return readOnlyPattern.test(text) && !writesPattern.test(text)
+}
+

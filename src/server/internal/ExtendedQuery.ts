@@ -189,9 +189,14 @@ const onDescribe = (state: SessionState, message: Describe): Effect.Effect<void,
 }
 
 const executePortal = (state: SessionState, portal: Portal, maxRows: number, implicit: boolean): Effect.Effect<Outcome, PgError | ConnectionError> => {
-  if (portal.state === "suspended") return writeRows(state, portal, maxRows)
+  if (portal.state === "suspended" || (portal.state === "done" && portal.result?._tag === "Rows")) {
+    // The rest of a portal's rows belongs to its transaction: a failed block refuses it, as any other command.
+    if (state.status === "E") {
+      return Effect.fail(pgError(SqlState.inFailedSqlTransaction, "current transaction is aborted, commands ignored until end of transaction block"))
+    }
+    return writeRows(state, portal, maxRows)
+  }
   if (portal.state === "done") {
-    if (portal.result?._tag === "Rows") return writeRows(state, portal, maxRows)
     return Effect.fail(pgError(SqlState.objectNotInPrerequisiteState, `portal "${portal.name}" cannot be run`))
   }
   return Effect.flatMap(
@@ -203,7 +208,8 @@ const executePortal = (state: SessionState, portal: Portal, maxRows: number, imp
       parameterFormats: portal.parameterFormats,
       resultFormats: portal.resultFormats,
       protocol: "extended",
-      implicitTransaction: implicit
+      implicitTransaction: implicit,
+      endsImplicitTransaction: implicit && maxRows === 0 && state.syncFollows
     }),
     (result) => writeResult(state, portal, result, maxRows, false)
   )
@@ -224,7 +230,8 @@ const onExecute = (state: SessionState, message: Execute): Effect.Effect<void, C
         return state.output.flush
       case "Complete":
       case "Suspended":
-        return Effect.void
+        // A COMMIT or ROLLBACK ended the block: its portals end with it, this one included, as in PostgreSQL.
+        return !implicit && state.status === "I" ? dropPortalsOutsideTransaction(state) : Effect.void
     }
   })
 }

@@ -16,7 +16,7 @@ import type { ServerTransport } from "../../transport/Listen.ts"
 import type { AuthConversation, AuthProviderShape } from "../AuthProvider.ts"
 import type { CancelRegistryShape } from "../CancelRegistry.ts"
 import { asFatal, errorFields, type PgError } from "../PgError.ts"
-import type { QueryHandlerShape } from "../QueryHandler.ts"
+import type { QueryHandlerShape, SessionRelay } from "../QueryHandler.ts"
 import type { CopyReceiver, Field, PreparedStatement, QueryResult, Row } from "../Results.ts"
 import type { ResolvedOptions } from "../ServerOptions.ts"
 import type { Output, SessionHandle } from "../Session.ts"
@@ -102,12 +102,18 @@ export class SessionState {
   implicitOpen = false
   /** Whether the messages of the current batch were followed by more bytes (stuffed after SSLRequest). */
   moreInBatch = false
+  /** Whether the next message of the current batch is Sync. */
+  syncFollows = false
   /**
    * After a COPY FROM STDIN, copy messages still in flight (the rest of the
    * data after an error; the CopyFail some clients send after CopyDone) are
    * skipped until another message arrives, as PostgreSQL does.
    */
   discardCopy = false
+  /** The session's relay, once startup handed it over (`QueryHandlerShape.relay`). */
+  relay: SessionRelay | undefined = undefined
+  /** Messages read with the last startup message, for the relay. */
+  relayBacklog: ReadonlyArray<FrontendMessage> = []
   /** The statement fiber a CancelRequest interrupts. */
   running: Fiber.Fiber<unknown, unknown> | undefined = undefined
   cancelRequested = false

@@ -33,7 +33,7 @@ const textPlan = (fields: ReadonlyArray<Field>) => {
 }
 
 /** Prepares and executes one statement of a simple query, writing its whole result. */
-const runStatement = (state: SessionState, sql: string, implicit: boolean): Effect.Effect<Outcome, PgError | ConnectionError> => {
+const runStatement = (state: SessionState, sql: string, implicit: boolean, last: boolean): Effect.Effect<Outcome, PgError | ConnectionError> => {
   const handler = state.context.handler
   const session = state.handle!
   return Effect.flatMap(handler.prepare({ session, sql, parameterTypes: noParameters, protocol: "simple" }), (statement) => {
@@ -49,7 +49,8 @@ const runStatement = (state: SessionState, sql: string, implicit: boolean): Effe
         parameterFormats: noParameters,
         resultFormats: noParameters,
         protocol: "simple",
-        implicitTransaction: implicit
+        implicitTransaction: implicit,
+        endsImplicitTransaction: implicit && last
       }),
       (result) => {
         const fields = result._tag === "Rows" ? result.fields ?? statement.fields : statement.fields
@@ -146,7 +147,7 @@ export const runStatements = (
   }
   const implicit = state.status === "I"
   if (implicit) state.implicitOpen = true
-  return Effect.flatMap(cancellable(state, runStatement(state, statements[from]!, implicit)), (outcome) => {
+  return Effect.flatMap(cancellable(state, runStatement(state, statements[from]!, implicit, from === statements.length - 1)), (outcome) => {
     // A statement that moved the session into a block (BEGIN) turned the implicit transaction into it.
     if (state.status !== "I") state.implicitOpen = false
     switch (outcome._tag) {

@@ -130,7 +130,7 @@ const finishStartup = (state: SessionState, request: StartupRequest, step: Extra
     output.append({ _tag: "AuthenticationOk" })
     const keyLength = request.protocolVersion >= StartupCode.Protocol3_2 ? 32 : 4
     const key = yield* Scope.provide(
-      context.cancel.register(keyLength, Effect.sync(() => cancelRunning(state))),
+      context.cancel.register(keyLength, Effect.suspend(() => state.relay === undefined ? Effect.sync(() => cancelRunning(state)) : state.relay.cancel)),
       state.scope
     )
     const reported = { ...context.config.parameters }
@@ -153,6 +153,7 @@ const finishStartup = (state: SessionState, request: StartupRequest, step: Extra
     })
     state.handle = handle
     yield* context.handler.startSession(handle)
+    if (context.handler.relay !== undefined) state.relay = yield* context.handler.relay(handle)
     for (const [name, value] of handle.reportedValues()) output.append({ _tag: "ParameterStatus", name, value })
     output.append({ _tag: "BackendKeyData", processId: key.processId, secretKey: key.secretKey })
     context.sessions.set(key.processId, handle)
@@ -169,12 +170,35 @@ const cancelRunning = (state: SessionState): void => {
   running.interruptUnsafe()
 }
 
+/**
+ * The encryption requests a connection has made: as in PostgreSQL, each kind
+ * is answered once, so that a client cannot keep a connection in startup by
+ * asking again and again.
+ */
+const encryptionRequests = new WeakMap<SessionState, Set<string>>()
+
+const answeredBefore = (state: SessionState, kind: "SSLRequest" | "GSSENCRequest"): boolean => {
+  let kinds = encryptionRequests.get(state)
+  if (kinds === undefined) encryptionRequests.set(state, kinds = new Set())
+  if (kinds.has(kind)) return true
+  kinds.add(kind)
+  return false
+}
+
+/** What PostgreSQL answers to a second request of a kind: its code read as a protocol version. */
+const repeatedRequest = (state: SessionState, code: string): undefined => {
+  state.fatal(fatal(SqlState.featureNotSupported, `unsupported frontend protocol ${code}: server supports 3.0 to 3.2`))
+  return undefined
+}
+
 /** Handles an untyped packet in the startup phase. */
 export const onStartupPacket = (state: SessionState, message: StartupPacket): Effect.Effect<void, ConnectionError> | undefined => {
   switch (message._tag) {
     case "SSLRequest":
+      if (answeredBefore(state, message._tag)) return repeatedRequest(state, "1234.5679")
       return onSslRequest(state)
     case "GSSENCRequest":
+      if (answeredBefore(state, message._tag)) return repeatedRequest(state, "1234.5680")
       if (stuffed(state)) {
         state.fatal(protocolViolation("received unencrypted data after GSSAPI encryption request"))
         return undefined

@@ -13,6 +13,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import { concatBytes } from "../../../auth/internal/encoding.ts"
 import type { BackendMessage, FrontendMessage, TransactionStatus } from "../../../protocol/index.ts"
 import { pgError, type PgError, type Session } from "../../../server/index.ts"
 import type { Turns } from "./Turns.ts"
@@ -20,7 +21,16 @@ import { encode, errorOf, identifier, literal, parse, runUnnamed, sync } from ".
 
 /** What the engine uses of a PGlite instance. */
 export interface PgliteDatabase {
-  execProtocolRawSync(message: Uint8Array): Uint8Array
+  /**
+   * Runs protocol messages. Without `syncToFs` the work is synchronous:
+   * every `onRawData` call happens before this returns (the promise only
+   * reports a failure). The output goes to `onRawData` as PGlite writes it,
+   * without the parse that `execProtocolRaw` runs on it.
+   */
+  execProtocolRawStream(
+    message: Uint8Array,
+    options: { readonly syncToFs: boolean; readonly onRawData: (data: Uint8Array) => void }
+  ): Promise<void>
   syncToFs(): Promise<void>
   close(): Promise<void>
 }
@@ -38,6 +48,8 @@ export interface EngineSession {
   implicitOpen: boolean
   /** A setting changed inside a transaction block: read them again when the block ends. */
   settingsPending: boolean
+  /** The commit that ran with the session's last statement failed: `endImplicitTransaction` reports it. */
+  commitError?: PgError | undefined
 }
 
 /** Settings a session does not carry from one turn to the next. */
@@ -102,13 +114,28 @@ export class Backend {
     })
   }
 
+  /** The output of the call under way, copied out of PGlite's memory. */
+  private received: Array<Uint8Array> = []
+  private readonly onRawData = (data: Uint8Array): void => {
+    this.received.push(data.slice())
+  }
+  /** Why PGlite failed, once it has: every later call fails with it. */
+  private broken: string | undefined
+
   private exchange(bytes: Uint8Array, messages: ReadonlyArray<FrontendMessage>): Array<BackendMessage> | PgError {
-    let raw: Uint8Array
+    if (this.broken !== undefined) return pgError("XX000", `the PGlite engine failed: ${this.broken}`)
+    this.received = []
     try {
-      raw = this.db.execProtocolRawSync(bytes)
+      this.db.execProtocolRawStream(bytes, { syncToFs: false, onRawData: this.onRawData }).catch((thrown: unknown) => {
+        this.broken = thrown instanceof Error ? thrown.message : String(thrown)
+      })
     } catch (thrown) {
-      return pgError("XX000", `the PGlite engine failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`)
+      this.broken = thrown instanceof Error ? thrown.message : String(thrown)
     }
+    const chunks = this.received
+    this.received = []
+    if (chunks.length === 0) return pgError("XX000", `the PGlite engine failed: ${this.broken ?? "no answer"}`)
+    const raw = chunks.length === 1 ? chunks[0]! : concatBytes(...chunks)
     const last = messages[messages.length - 1]
     this.unsynced = last !== undefined && last._tag !== "Sync" && last._tag !== "Query"
     const answer = parse(raw)
