@@ -24,6 +24,8 @@ import type { TypeRegistry } from "./types/Registry.ts"
 
 export class SimpleRequest implements Request {
   private results: Array<QueryResult> = []
+  /** Between a CopyOutResponse and its CopyDone. */
+  private copyingOut = false
   private rows: Array<Row> = []
   private fields: ReadonlyArray<FieldDescription> = []
   /** A RowDescription announced the rows of the statement being answered. */
@@ -104,8 +106,13 @@ export class SimpleRequest implements Request {
         )
         return false
       case "CopyOutResponse":
+        // The rows of a COPY TO STDOUT are not this call's to keep (copyTo streams them).
+        this.copyingOut = true
+        return false
       case "CopyData":
       case "CopyDone":
+        if (!this.copyingOut) break
+        if (message._tag === "CopyDone") this.copyingOut = false
         return false
       case "ReadyForQuery":
         wire.valueError = undefined

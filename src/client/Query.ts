@@ -226,6 +226,8 @@ export class BoundRequest implements Request {
   private command = ""
   private error: PgServerError | ValueDecodeError | undefined
   private copyRefused = false
+  /** Between a CopyOutResponse and its CopyDone. */
+  private copyingOut = false
   private dropped = false
   /** The caller stopped waiting: drain and drop (the rows that arrived so far too). */
   get abandoned(): boolean {
@@ -314,8 +316,13 @@ export class BoundRequest implements Request {
         }
         return false
       case "CopyOutResponse":
+        // The rows of a COPY TO STDOUT are not this call's to keep (copyTo streams them).
+        this.copyingOut = true
+        return false
       case "CopyData":
       case "CopyDone":
+        if (!this.copyingOut) break
+        if (message._tag === "CopyDone") this.copyingOut = false
         return false
       case "ReadyForQuery":
         wire.valueError = undefined

@@ -309,7 +309,10 @@ describe("garbage mid-result", () => {
     { _tag: "NoData" },
     { _tag: "CloseComplete" },
     { _tag: "CopyBothResponse", format: 0, columnFormats: [] },
-    { _tag: "FunctionCallResponse", result: null }
+    { _tag: "FunctionCallResponse", result: null },
+    // COPY data that no CopyOutResponse announced.
+    { _tag: "CopyData", data: bytesOf("1\t2\n") },
+    { _tag: "CopyDone" }
   ]
 
   for (const message of outOfPlace) {
