@@ -38,6 +38,7 @@ import {
   type FrontendMessage,
   frontendLimitTable,
   makeBackendParser,
+  makeFrameScanner,
   makeFrontendParser,
   makeRowDecoder,
   type Parser,
@@ -545,4 +546,62 @@ describe("regressions", () => {
     expect(parser.push(frame.subarray(40_005), (m) => messages.push(m))).toBeUndefined()
     expect(messages).toHaveLength(1)
   })
+})
+
+/** Frames a scanner reports for chunks, and the error that stopped it. */
+const scanFrames = (limits: Int32Array, chunks: ReadonlyArray<Uint8Array>) => {
+  const scanner = makeFrameScanner({ limits, inspect: Array.from({ length: 256 }, (_, i) => i) })
+  const frames: Array<number> = []
+  let error: ProtocolError | undefined
+  for (const chunk of chunks) {
+    const result = scanner.push(chunk, (type, body) => {
+      frames.push(type, body?.length ?? -1)
+    })
+    if (typeof result !== "number") {
+      error = result
+      break
+    }
+  }
+  return { frames, error }
+}
+
+/** A parser error about a frame's header (type byte, length), not its body. */
+const framingError = (error: ProtocolError) => /^(message length|unknown message type)/.test(error.message)
+
+/**
+ * The relay's frame scanner on the same hostile streams: it never throws,
+ * the chunking changes nothing, and it finds the message boundaries the
+ * parser finds: the same number of whole messages before the parser's
+ * framing error (the same error), or all of them.
+ */
+const checkScanner = <M>(limits: Int32Array, parser: Parser<M>, h: Hostile, input: Uint8Array) =>
+  withInput(input, h, () => {
+    const whole = scanFrames(limits, [input])
+    const chunked = scanFrames(limits, split(input, h.cuts))
+    expect(chunked.frames).toEqual(whole.frames)
+    expect(chunked.error?.reason).toBe(whole.error?.reason)
+    let messages = 0
+    const error = parser.push(input, () => {
+      messages++
+    })
+    if (error === undefined) {
+      expect(whole.error).toBeUndefined()
+      expect(whole.frames.length / 2).toBe(messages)
+    } else if (framingError(error)) {
+      expect(whole.error?.reason).toBe(error.reason)
+      expect(whole.frames.length / 2).toBe(messages)
+    }
+    record("frame-scanner", h, { messages: [], error: whole.error })
+  })
+
+describe("frame scanner", () => {
+  it.prop("hostile frontend streams", [hostile(poolSize, 8)], ([h]) => {
+    const input = hostileBytes(h, () => encodeFrontendStream([], pick(typedPool, h.messages)))
+    checkScanner(frontendLimitTable(undefined), makeFrontendParser({ startup: false }), h, input)
+  }, runs(3_000, 0.5))
+
+  it.prop("hostile backend streams", [hostile(poolSize, 8)], ([h]) => {
+    const input = hostileBytes(h, () => encodeBackendStream(pick(backendPool, h.messages)))
+    checkScanner(backendLimitTable(undefined), makeBackendParser(), h, input)
+  }, runs(3_000, 0.5))
 })
