@@ -1,7 +1,8 @@
 /**
  * Engines under pgbench: `SELECT 1` on the simple and the extended protocol,
- * 1 client (server pinned to CPU 0, pgbench to CPU 1) and 8 clients
- * (2 threads, unpinned).
+ * 1 client (the Node server pinned to CPU 0, pgbench to CPU 1) and 8
+ * clients (2 threads; the Node server on both CPUs, like PostgreSQL's
+ * backends, which are never pinned).
  *
  * - `serve` (PGlite engine) vs pglite-socket (`maxConnections` raised so
  *   pgbench can connect 8 clients), each in its own process, runs
@@ -32,8 +33,18 @@ interface Server {
   readonly port: number
   readonly user: string
   readonly password?: string | undefined
+  /** The Node server's process, placed per case (none for PostgreSQL itself, whose backends are never pinned). */
+  readonly pid?: number | undefined
   readonly stop: () => Promise<void>
 }
+
+/** CPU 0 for the 1-client (latency) runs, both CPUs for the 8-client (throughput) runs. */
+const place = (server: Server, clients: number): Promise<void> =>
+  server.pid === undefined
+    ? Promise.resolve()
+    : new Promise((resolve, reject) =>
+      execFile("taskset", ["-a", "-p", "-c", clients === 1 ? "0" : "0,1", String(server.pid)], (error) => (error === null ? resolve() : reject(error)))
+    )
 
 function startProcess(name: string, args: ReadonlyArray<string>, pin: string | undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -50,6 +61,7 @@ function startProcess(name: string, args: ReadonlyArray<string>, pin: string | u
           name,
           port: Number(match[1]),
           user: "postgres",
+          pid: child.pid,
           stop: () =>
             new Promise((done) => {
               child.once("exit", () => done())
@@ -108,6 +120,7 @@ const compare = async (servers: ReadonlyArray<Server>): Promise<Map<string, numb
   for (let round = 0; round < rounds; round++) {
     for (const [mode, clients] of cases) {
       for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        await place(server, clients)
         const tps = await pgbench(server, mode, clients)
         const key = `${server.name} ${mode} ${clients}`
         results.set(key, [...(results.get(key) ?? []), tps])
@@ -160,11 +173,17 @@ async function proxyVsDirect(out: Array<string>): Promise<void> {
     const { superuser } = pgServer
     const direct: Server = { name: "direct", port: pgServer.port, user: superuser.user, password: superuser.password, stop: async () => {} }
     const upstream = `postgresql://${superuser.user}:${superuser.password}@127.0.0.1:${pgServer.port}/postgres?sslmode=disable`
+    // The same proxy with its upstream on PostgreSQL's Unix socket (a proxy on the database's host).
+    const overSocket = `postgresql://${superuser.user}:${superuser.password}@/postgres?host=${encodeURIComponent(pgServer.socketDir)}&port=${pgServer.port}`
     const proxy = await startProcess("proxy", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"], "0")
+    const proxyUnix = await startProcess("proxy-unix", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", overSocket, "--listen", "127.0.0.1:0"], "0")
     try {
-      out.push(table("proxy vs direct PostgreSQL 18", "proxy", "direct", await compare([proxy, direct])))
+      const medians = await compare([proxy, proxyUnix, direct])
+      out.push(table("proxy (upstream over TCP) vs direct PostgreSQL 18", "proxy", "direct", medians), "")
+      out.push(table("proxy (upstream over the Unix socket) vs direct PostgreSQL 18", "proxy-unix", "direct", medians))
     } finally {
       await proxy.stop()
+      await proxyUnix.stop()
     }
   } finally {
     await pgServer.stop()

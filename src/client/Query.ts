@@ -15,6 +15,7 @@ import { encodeFrontendInto } from "../protocol/Frontend.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
 import { makeRowDecoder, type RowDecoder } from "../protocol/RowDecoder.ts"
 import type { Writer } from "../protocol/Writer.ts"
+import { ConnectionError } from "../transport/ConnectionError.ts"
 import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
@@ -211,7 +212,16 @@ export const makePrepare = (
         })
       )
     )
-    return Effect.andThen(Effect.forkIn(build, core.scope), Deferred.await(deferred))
+    // A build interrupted before it ran (the connection closing at that moment) settles nothing
+    // itself: the preparation then ends as the connection did.
+    return Effect.flatMap(Effect.forkIn(build, core.scope), (fiber) => {
+      fiber.addObserver(() => {
+        if (Deferred.isDoneUnsafe(deferred)) return
+        cache.abandon(key, deferred)
+        Deferred.doneUnsafe(deferred, Exit.fail(wire.failure ?? new ConnectionError({ reason: "Closed", message: "the connection was closed" })))
+      })
+      return Deferred.await(deferred)
+    })
   })
 
 // ---------------------------------------------------------------------------

@@ -69,6 +69,17 @@ describe("pg (node-postgres)", () => {
       expect(prepared).toBe(2)
     })))
 
+  it.live("our client reads a void result without a catalog lookup, so a server without pg_type keeps the transaction", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { port } = yield* startServer()
+      const c = yield* PgConnection.make({ host: "127.0.0.1", port, user: "alice", sslMode: "disable" })
+      yield* c.execute("BEGIN")
+      const slept = yield* c.query("SELECT pg_sleep(0.001) AS slept")
+      expect(slept.rows).toEqual([{ slept: "" }])
+      expect((yield* c.query("SELECT 1 AS still")).rows).toEqual([{ still: 1 }])
+      yield* c.execute("COMMIT")
+    })))
+
   it.live("binary results for the common types", () =>
     Effect.scoped(Effect.gen(function*() {
       const { port } = yield* startServer()

@@ -30,6 +30,7 @@ import {
   uuid,
   varbit,
   varchar,
+  voidResult,
   xml
 } from "./Strings.ts"
 
@@ -94,7 +95,8 @@ const build = (modes: TemporalModes): ReadonlyMap<number, Codec> => {
       uuid,
       tsvector,
       tsquery,
-      jsonb
+      jsonb,
+      voidResult
     ]
   ) add(codec)
   // "char" is named with its quotes; its array is _char.

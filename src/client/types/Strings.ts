@@ -66,6 +66,13 @@ export const varchar: Codec = character(Oid.varchar, "varchar")
 export const bpchar: Codec = character(Oid.bpchar, "bpchar")
 /** @since 0.1.0 @category codecs */
 export const name: Codec = character(Oid.name, "name")
+/**
+ * The result of a function returning `void` (`pg_sleep`, say): an empty
+ * string, as PostgreSQL writes it, so no catalog lookup is needed.
+ *
+ * @since 0.1.0 @category codecs
+ */
+export const voidResult: Codec = character(Oid.void, "void")
 /** @since 0.1.0 @category codecs */
 export const xml: Codec = codec({
   oid: Oid.xml,
