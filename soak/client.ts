@@ -40,7 +40,7 @@ import { PgConnection, type PgConnectionShape } from "../src/client/PgConnection
 import { PgPool } from "../src/client/Pool.ts"
 import type { QueryResult } from "../src/client/Query.ts"
 import type { StreamOptions } from "../src/client/QueryStream.ts"
-import { FiberCounter, fileDescriptors, mb, memoryAfterGc, settle, socketsOnPort } from "./measure.ts"
+import { FiberCounter, fileDescriptors, mb, memoryAfterGc, prng, settle, socketsOnPort } from "./measure.ts"
 
 export interface ClientSoakOptions {
   readonly connection: PgConnectionConfig
@@ -106,17 +106,6 @@ class WrongResult extends Error {
   readonly _tag = "WrongResult"
 }
 
-/** A small seeded PRNG (mulberry32), so a run's choices can be repeated. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const expect = (ok: boolean, what: string): Effect.Effect<void, WrongResult> =>
   ok ? Effect.void : Effect.fail(new WrongResult(what))

@@ -36,7 +36,7 @@ import { PgliteEngine } from "../src/engines/pglite/PgliteEngine.ts"
 import * as DemoEngine from "../src/server/demo/DemoEngine.ts"
 import { PgServer, type PgServerShape } from "../src/server/PgServer.ts"
 import { QueryHandler } from "../src/server/QueryHandler.ts"
-import { FiberCounter, fileDescriptors, mb, memoryAfterGc, settle, socketsOnPort } from "./measure.ts"
+import { FiberCounter, fileDescriptors, mb, memoryAfterGc, prng, settle, socketsOnPort } from "./measure.ts"
 
 export interface ServerSoakOptions {
   readonly engine: "demo" | "pglite"
@@ -75,16 +75,6 @@ export interface ServerSoakReport {
   readonly memory: ReadonlyArray<{ readonly at: number; readonly heapUsed: number; readonly external: number; readonly rss: number }>
 }
 
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** What a driver does in a session; all Promise-based so the three drivers share one loop. */
 interface Session {
