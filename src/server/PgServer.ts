@@ -27,13 +27,12 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { generateMockSecret } from "../auth/ScramVerifier.ts"
-import { SqlState } from "../protocol/SqlState.ts"
 import type { ConnectionError } from "../transport/ConnectionError.ts"
 import { listen } from "../transport/Listen.ts"
 import { AuthProvider } from "./AuthProvider.ts"
 import { CancelRegistry } from "./CancelRegistry.ts"
 import type { ServerContext } from "./internal/SessionState.ts"
-import { fatal } from "./PgError.ts"
+import { adminShutdown } from "./internal/Timeouts.ts"
 import { QueryHandler } from "./QueryHandler.ts"
 import { type PgServerOptions, resolveOptions } from "./ServerOptions.ts"
 import type { Session } from "./Session.ts"
@@ -58,7 +57,6 @@ export interface PgServerShape {
   readonly shutdown: Effect.Effect<void>
 }
 
-const adminShutdown = () => fatal(SqlState.adminShutdown, "terminating connection due to administrator command")
 
 /** How long terminated sessions get to say so and close, after the deadline. */
 const terminationGraceMillis = 2_000

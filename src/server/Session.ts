@@ -120,14 +120,9 @@ export class Output {
       pending === undefined ? this.writer.write(bytes) : Effect.andThen(this.writer.write(pending), this.writer.write(bytes)),
       fromSocketError
     )
-    return Effect.andThen(write, this.afterRelayed(midMessage))
+    return midMessage ? write : Effect.andThen(write, this.atBoundary)
   }
 
-  private afterRelayed(midMessage: boolean): Effect.Effect<void, ConnectionError> {
-    return midMessage ? this.stillMid : this.atBoundary
-  }
-
-  private readonly stillMid = Effect.void
   private readonly atBoundary: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
     this.midMessage = false
     return this.flush

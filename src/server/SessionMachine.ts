@@ -27,7 +27,7 @@ import { type FrontendMessage, makeFrontendParser, type ProtocolError } from "..
 import { SqlState } from "../protocol/SqlState.ts"
 import type { ConnectionError } from "../transport/ConnectionError.ts"
 import type { IncomingConnection } from "../transport/Listen.ts"
-import { fatal, pgError, type PgError, protocolViolation } from "./PgError.ts"
+import { fatal, pgError, protocolViolation } from "./PgError.ts"
 import { Output } from "./Session.ts"
 import { onCopyMessage } from "./internal/CopyIn.ts"
 import { closePortal } from "./internal/Execution.ts"
@@ -35,6 +35,7 @@ import { batchFailed, onExtended, onSync } from "./internal/ExtendedQuery.ts"
 import { type ServerContext, SessionState } from "./internal/SessionState.ts"
 import { runRelay } from "./internal/Relay.ts"
 import { onQuery } from "./internal/SimpleQuery.ts"
+import { adminShutdown, idleTimeout, stallTimeout, type Timeout } from "./internal/Timeouts.ts"
 import { onPasswordMessage, onStartupPacket } from "./internal/StartupPhase.ts"
 
 type Step = Effect.Effect<void, ConnectionError> | undefined
@@ -151,34 +152,12 @@ const parseFailure = (error: ProtocolError) =>
     ? fatal(SqlState.featureNotSupported, error.message)
     : protocolViolation(error.message)
 
-interface Timeout {
-  readonly millis: number
-  readonly error: () => PgError
-}
-
 /** How long the session waits for the client's next bytes, and what it says then. */
 const timeoutOf = (state: SessionState): Timeout | undefined => {
   const config = state.context.config
-  if (state.parser.buffered() > 0 && config.messageStallTimeoutMillis !== undefined) {
-    return {
-      millis: config.messageStallTimeoutMillis,
-      error: () => protocolViolation("terminating connection: a message stopped arriving before it was complete")
-    }
-  }
-  if (state.phase._tag !== "Ready") return undefined
-  if (state.status === "I") {
-    const millis = config.idleSessionTimeoutMillis
-    return millis === undefined
-      ? undefined
-      : { millis, error: () => fatal(SqlState.idleSessionTimeout, "terminating connection due to idle-session timeout") }
-  }
-  const millis = config.idleInTransactionTimeoutMillis
-  return millis === undefined
-    ? undefined
-    : { millis, error: () => fatal(SqlState.idleInTransactionSessionTimeout, "terminating connection due to idle-in-transaction timeout") }
+  if (state.parser.buffered() > 0) return stallTimeout(config)
+  return state.phase._tag === "Ready" ? idleTimeout(config, state.status) : undefined
 }
-
-const shutdownError = () => fatal(SqlState.adminShutdown, "terminating connection due to administrator command")
 
 /**
  * The frontend messages of the session: each pull reads what the socket has
@@ -201,7 +180,7 @@ const messages = (state: SessionState): Stream.Stream<FrontendMessage, Connectio
       return stop()
     }
     if (state.context.shuttingDown && state.handle !== undefined && state.phase._tag !== "CopyIn") {
-      state.fatal(shutdownError())
+      state.fatal(adminShutdown())
       return stop()
     }
     const timeout = timeoutOf(state)

@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { BackendType, FrontendType } from "../../protocol/index.ts"
+import { BackendType, decodeNoticeFields, FrontendType } from "../../protocol/index.ts"
+import { Reader } from "../../protocol/Reader.ts"
 import type { RelayInspector } from "../../server/index.ts"
 
 /**
@@ -36,28 +37,28 @@ interface Pending {
   error: string | undefined
 }
 
-const utf8 = new TextDecoder()
+const reader = new Reader()
 
-/** The NUL-terminated string at `at`, and where the next field starts. */
-const cstring = (body: Uint8Array, at: number): readonly [string, number] => {
-  const end = body.indexOf(0, at)
-  const stop = end < 0 ? body.length : end
-  return [utf8.decode(body.subarray(at, stop)), stop + 1]
+/** The NUL-terminated strings at the start of a body (fewer when it ends early). */
+const strings = (body: Uint8Array, count: number): Array<string> => {
+  const out: Array<string> = []
+  const r = reader.reset(body, 0, body.length)
+  try {
+    while (out.length < count) out.push(r.cstring())
+  } catch {
+    // A body cut short: what was read is all there is.
+  }
+  return out
 }
 
 /** `SQLSTATE message` of an ErrorResponse body. */
 const errorOf = (body: Uint8Array): string => {
-  let code = ""
-  let message = ""
-  let at = 0
-  while (at < body.length && body[at] !== 0) {
-    const field = body[at]!
-    const [value, next] = cstring(body, at + 1)
-    if (field === 0x43) code = value
-    else if (field === 0x4d) message = value
-    at = next
+  try {
+    const fields = decodeNoticeFields(reader.reset(body, 0, body.length))
+    return `${fields.code} ${fields.message}`
+  } catch {
+    return "an unreadable error"
   }
-  return `${code} ${message}`
 }
 
 /** Frontend messages the upstream answers, and how. */
@@ -108,22 +109,22 @@ export const makeQueryLog = (processId: number, user: string): RelayInspector & 
     if (body !== undefined) {
       switch (type) {
         case FrontendType.Query:
-          sql = cstring(body, 0)[0]
+          sql = strings(body, 1)[0]
           break
         case FrontendType.Parse: {
-          const [name, next] = cstring(body, 0)
-          sql = cstring(body, next)[0]
-          statements.set(name, sql)
+          const [name = "", text] = strings(body, 2)
+          sql = text
+          if (text !== undefined) statements.set(name, text)
           break
         }
         case FrontendType.Bind: {
-          const [portal, next] = cstring(body, 0)
-          sql = statements.get(cstring(body, next)[0])
+          const [portal = "", statement = ""] = strings(body, 2)
+          sql = statements.get(statement)
           portals.set(portal, sql)
           break
         }
         case FrontendType.Execute:
-          sql = portals.get(cstring(body, 0)[0])
+          sql = portals.get(strings(body, 1)[0] ?? "")
           break
       }
     }
@@ -148,7 +149,7 @@ export const makeQueryLog = (processId: number, user: string): RelayInspector & 
       case BackendType.EmptyQueryResponse:
       case BackendType.PortalSuspended: {
         const tag = type === BackendType.CommandComplete && body !== undefined
-          ? cstring(body, 0)[0]
+          ? strings(body, 1)[0] ?? ""
           : type === BackendType.EmptyQueryResponse
           ? "EMPTY"
           : "SUSPENDED"

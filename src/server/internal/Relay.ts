@@ -30,20 +30,22 @@ import {
   type ProtocolError
 } from "../../protocol/index.ts"
 import { concatBytes } from "../../auth/internal/encoding.ts"
-import { SqlState } from "../../protocol/SqlState.ts"
-import { fatal, type PgError, protocolViolation } from "../PgError.ts"
+import { Reader } from "../../protocol/Reader.ts"
+import { type PgError, protocolViolation } from "../PgError.ts"
 import type { SessionRelay } from "../QueryHandler.ts"
 import type { SessionState } from "./SessionState.ts"
+import { adminShutdown, idleTimeout, stallTimeout } from "./Timeouts.ts"
 
-const utf8 = new TextDecoder()
+const reader = new Reader()
 
-/** The two NUL-terminated strings of a ParameterStatus body. */
+/** The name and value of a ParameterStatus body; undefined when it is not two strings. */
 const parameterOf = (body: Uint8Array): readonly [string, string] | undefined => {
-  const first = body.indexOf(0)
-  if (first < 0) return undefined
-  const second = body.indexOf(0, first + 1)
-  if (second < 0) return undefined
-  return [utf8.decode(body.subarray(0, first)), utf8.decode(body.subarray(first + 1, second))]
+  try {
+    const r = reader.reset(body, 0, body.length)
+    return [r.cstring(), r.cstring()]
+  } catch {
+    return undefined
+  }
 }
 
 const encoder = new TextEncoder()
@@ -52,8 +54,6 @@ const concat = (chunks: ReadonlyArray<Uint8Array | string>): Uint8Array => {
   const parts = chunks.map((c) => (typeof c === "string" ? encoder.encode(c) : c))
   return parts.length === 1 ? parts[0]! : concatBytes(...parts)
 }
-
-const shutdownError = () => fatal(SqlState.adminShutdown, "terminating connection due to administrator command")
 
 /**
  * Relays the session until either side ends it. Never fails: errors are
@@ -79,17 +79,7 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
     const armIdleTimer = () => {
       if (idleTimer !== undefined) clearTimeout(idleTimer)
       idleTimer = undefined
-      if (busy()) return
-      const timeout = handle.status === "I"
-        ? config.idleSessionTimeoutMillis === undefined
-          ? undefined
-          : { millis: config.idleSessionTimeoutMillis, error: () => fatal(SqlState.idleSessionTimeout, "terminating connection due to idle-session timeout") }
-        : config.idleInTransactionTimeoutMillis === undefined
-        ? undefined
-        : {
-          millis: config.idleInTransactionTimeoutMillis,
-          error: () => fatal(SqlState.idleInTransactionSessionTimeout, "terminating connection due to idle-in-transaction timeout")
-        }
+      const timeout = busy() ? undefined : idleTimeout(config, handle.status)
       if (timeout !== undefined) idleTimer = setTimeout(() => state.terminate(timeout.error()), timeout.millis)
     }
     yield* Scope.addFinalizer(state.scope, Effect.sync(() => idleTimer !== undefined && clearTimeout(idleTimer)))
@@ -99,7 +89,7 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
         Deferred.doneUnsafe(settled, Exit.void)
         settled = undefined
       }
-      if (!busy() && context.shuttingDown) state.terminate(shutdownError())
+      if (!busy() && context.shuttingDown) state.terminate(adminShutdown())
       armIdleTimer()
     }
     const whenSettled: Effect.Effect<void> = Effect.suspend(() => {
@@ -185,7 +175,7 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
     /** Scans and sends what the client wrote; false when the session ends here. */
     const forward = (bytes: Uint8Array): Effect.Effect<boolean, PgError> => {
       if (context.shuttingDown && !busy()) {
-        state.fatal(shutdownError())
+        state.fatal(adminShutdown())
         return Effect.succeed(false)
       }
       lastEnd = 0
@@ -213,10 +203,6 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
       return Effect.as(relay.send(bytes), true)
     }
 
-    /** A message that stopped arriving half way ends the session. */
-    const stallTimeout = (): number | undefined =>
-      front.atBoundary() ? undefined : config.messageStallTimeoutMillis
-
     output.idle = true
     // What arrived with the last startup message.
     const backlog = state.relayBacklog
@@ -234,14 +220,15 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
 
     const reader = state.transport.reader
     while (state.phase._tag !== "Closed") {
-      const stall = stallTimeout()
+      // A message that stopped arriving half way ends the session.
+      const stall = front.atBoundary() ? undefined : stallTimeout(config)
       const read: Effect.Effect<ReadonlyArray<Uint8Array | string> | undefined, Socket.SocketError> = stall === undefined
         ? reader.pull
         : Effect.timeoutOrElse(reader.pull, {
-          duration: stall,
+          duration: stall.millis,
           orElse: () =>
             Effect.sync(() => {
-              state.fatal(protocolViolation("terminating connection: a message stopped arriving before it was complete"))
+              state.fatal(stall.error())
               return undefined
             })
         })

@@ -17,6 +17,7 @@ import type { ConnectionError } from "../../transport/ConnectionError.ts"
 import { conversation } from "../Authentication.ts"
 import type { AuthStep, ClientIdentity } from "../AuthProvider.ts"
 import { fatal, type PgError, protocolViolation } from "../PgError.ts"
+import { adminShutdown } from "./Timeouts.ts"
 import { SessionHandle } from "../Session.ts"
 import { readStartupMessage, type StartupRequest } from "../Startup.ts"
 import type { SessionState } from "./SessionState.ts"
@@ -149,7 +150,7 @@ const finishStartup = (state: SessionState, request: StartupRequest, step: Extra
       // The server speaks UTF-8 only: client_encoding stays as reported.
       settings: request.settings.filter(([name]) => name.toLowerCase() !== "client_encoding"),
       output,
-      onTerminate: (error) => Effect.sync(() => state.terminate(error ?? fatal(SqlState.adminShutdown, "terminating connection due to administrator command")))
+      onTerminate: (error) => Effect.sync(() => state.terminate(error ?? adminShutdown()))
     })
     state.handle = handle
     yield* context.handler.startSession(handle)
