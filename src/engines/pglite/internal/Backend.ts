@@ -13,8 +13,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import { concatBytes } from "../../../auth/internal/encoding.ts"
-import type { BackendMessage, FrontendMessage, TransactionStatus } from "../../../protocol/index.ts"
+import { type BackendMessage, type FrontendMessage, type TransactionStatus, Writer } from "../../../protocol/index.ts"
 import { pgError, type PgError, type Session } from "../../../server/index.ts"
 import type { Turns } from "./Turns.ts"
 import { encode, errorOf, identifier, literal, parse, runUnnamed, sync } from "./Wire.ts"
@@ -114,17 +113,16 @@ export class Backend {
     })
   }
 
-  /** The output of the call under way, copied out of PGlite's memory. */
-  private received: Array<Uint8Array> = []
+  /** The output of the call under way, copied out of PGlite's memory as it comes. */
+  private readonly received = new Writer(16_384)
   private readonly onRawData = (data: Uint8Array): void => {
-    this.received.push(data.slice())
+    this.received.raw(data)
   }
   /** Why PGlite failed, once it has: every later call fails with it. */
   private broken: string | undefined
 
   private exchange(bytes: Uint8Array, messages: ReadonlyArray<FrontendMessage>): Array<BackendMessage> | PgError {
     if (this.broken !== undefined) return pgError("XX000", `the PGlite engine failed: ${this.broken}`)
-    this.received = []
     try {
       this.db.execProtocolRawStream(bytes, { syncToFs: false, onRawData: this.onRawData }).catch((thrown: unknown) => {
         this.broken = thrown instanceof Error ? thrown.message : String(thrown)
@@ -132,10 +130,8 @@ export class Backend {
     } catch (thrown) {
       this.broken = thrown instanceof Error ? thrown.message : String(thrown)
     }
-    const chunks = this.received
-    this.received = []
-    if (chunks.length === 0) return pgError("XX000", `the PGlite engine failed: ${this.broken ?? "no answer"}`)
-    const raw = chunks.length === 1 ? chunks[0]! : concatBytes(...chunks)
+    const raw = this.received.take()
+    if (raw.length === 0) return pgError("XX000", `the PGlite engine failed: ${this.broken ?? "no answer"}`)
     const last = messages[messages.length - 1]
     this.unsynced = last !== undefined && last._tag !== "Sync" && last._tag !== "Query"
     const answer = parse(raw)
