@@ -30,7 +30,7 @@ import type { NoticeFields, NotificationResponse } from "../protocol/messages/No
 import type { TransactionStatus } from "../protocol/messages/Session.ts"
 import { StartupCode } from "../protocol/MessageType.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
-import { connect as transportConnect } from "../transport/Connect.ts"
+import { readerAndWriter, connect as transportConnect } from "../transport/Connect.ts"
 import { ConnectionError, fromSocketError } from "../transport/ConnectionError.ts"
 import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
 import { sendCancelRequest } from "./Cancel.ts"
@@ -208,12 +208,7 @@ const attempt = (
 ): Effect.Effect<Session, StartupError, Scope.Scope> =>
   Effect.gen(function*() {
     const transport = yield* connect(options)
-    const reader = yield* Effect.mapError(transport.socket.reader, fromSocketError) as Effect.Effect<
-      Socket.Reader<Uint8Array>,
-      ConnectionError,
-      Scope.Scope
-    >
-    const writer = yield* transport.socket.writer
+    const { reader, writer } = yield* readerAndWriter(transport)
     const wire = new Wire({
       onNotice: (f) => hooks.onNotice(f),
       onNotification: (m) => hooks.onNotification(m),

@@ -32,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import * as Socket from "effect/socket/Socket"
 import { decodeEncryptionResponse, encodeFrontend, SSLRequest } from "../protocol/index.ts"
 import { ConnectionError, fromSocketError } from "./ConnectionError.ts"
@@ -418,6 +419,22 @@ export const sendAndAwaitClose = (
       }
     })
   )
+
+/**
+ * The connection's reader (bytes only: the client never reads text) and
+ * writer, each acquired once in the connection's scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const readerAndWriter = (
+  transport: Transport
+): Effect.Effect<{ readonly reader: Socket.Reader<Uint8Array>; readonly writer: Socket.Writer }, ConnectionError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const reader = yield* Effect.mapError(transport.socket.reader, fromSocketError)
+    const writer = yield* transport.socket.writer
+    return { reader: reader as Socket.Reader<Uint8Array>, writer }
+  })
 
 /**
  * The operating system's trusted roots (PEM), for libpq's

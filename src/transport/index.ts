@@ -15,7 +15,7 @@
  */
 
 /** @since 0.1.0 */
-export { connect, sendAndAwaitClose, systemRootCertificates } from "./Connect.ts"
+export { connect, readerAndWriter, sendAndAwaitClose, systemRootCertificates } from "./Connect.ts"
 
 /** @since 0.1.0 */
 export { ConnectionError, ConnectionErrorReason, fromSocketError } from "./ConnectionError.ts"

@@ -11,14 +11,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
-import type * as Socket from "effect/socket/Socket"
 import type { ResolvedConfig } from "../../client/Config.ts"
 import { sendCancelRequest } from "../../client/Cancel.ts"
 import { tlsFor } from "../../client/PgConnection.ts"
 import { runStartup, type SessionInfo, type StartupError } from "../../client/Startup.ts"
 import { type BackendMessage, encodeBackend, encodeFrontend, makeBackendParser, type ProtocolError } from "../../protocol/index.ts"
 import { fatal, type PgError } from "../../server/index.ts"
-import { connect, type ConnectionError, type ConnectOptions, fromSocketError, type TlsOptions } from "../../transport/index.ts"
+import { connect, type ConnectionError, type ConnectOptions, fromSocketError, readerAndWriter, type TlsOptions } from "../../transport/index.ts"
 
 /** Terminate: 'X' and a length of 4. */
 const terminate = new Uint8Array([0x58, 0, 0, 0, 4])
@@ -68,13 +67,7 @@ export const open = (config: ResolvedConfig): Effect.Effect<Upstream, PgError> =
     }
     const opened = yield* Effect.exit(Scope.provide(scope)(Effect.gen(function*() {
       const transport = yield* connect(options)
-      const reader = yield* Effect.mapError(transport.socket.reader, fromSocketError) as Effect.Effect<
-        Socket.Reader<Uint8Array>,
-        ConnectionError,
-        Scope.Scope
-      >
-      const writer = yield* transport.socket.writer
-      return { transport, reader, writer }
+      return { transport, ...(yield* readerAndWriter(transport)) }
     })))
     if (Exit.isFailure(opened)) {
       yield* Scope.close(scope, Exit.void)
