@@ -32,8 +32,9 @@ import { StartupCode } from "../protocol/MessageType.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
 import { readerAndWriter, connect as transportConnect } from "../transport/Connect.ts"
 import { ConnectionError, fromSocketError } from "../transport/ConnectionError.ts"
-import type { Connect, ConnectOptions, TlsOptions, Transport } from "../transport/Transport.ts"
+import type { Connect, ConnectOptions, Transport } from "../transport/Transport.ts"
 import { sendCancelRequest } from "./Cancel.ts"
+import { tlsFor } from "./config/Tls.ts"
 import { type ConfigError, forTarget, load, type LoadOptions, parseConnectionString, type PgConnectionConfig, resolve, type ResolvedConfig } from "./Config.ts"
 import * as Hosts from "./Hosts.ts"
 import type { HostsError } from "./Hosts.ts"
@@ -145,40 +146,6 @@ export interface PgConnectionShape {
    * configuration; it reconnects after a loss and emits a ListenGap first.
    */
   readonly listen: (channels: string | ReadonlyArray<string>, options?: ListenOptions) => Stream.Stream<ListenEvent, QueryError | ConnectError>
-}
-
-
-/**
- * The TLS options for one attempt, from libpq's sslmode.
- *
- * @internal
- */
-export const tlsFor = (config: ResolvedConfig, attemptTls: boolean): TlsOptions | undefined => {
-  if (!attemptTls) return undefined
-  const mode = config.sslMode
-  const verification = mode === "verify-full"
-    ? "full" as const
-    // libpq: with a root certificate every mode that tries TLS verifies the
-    // chain (require behaves like verify-ca; prefer and allow then fall back
-    // to plain when the chain is not trusted).
-    : mode === "verify-ca" || config.sslRootCert !== undefined
-    ? "ca" as const
-    : "none" as const
-  return {
-    negotiation: config.sslNegotiation,
-    required: mode === "require" || mode === "verify-ca" || mode === "verify-full" || mode === "allow",
-    verification,
-    rootCertificates: config.sslRootCert,
-    certificate: config.sslCert,
-    key: config.sslKey,
-    passphrase: config.sslPassword,
-    crl: config.sslCrl,
-    sni: config.sslSni,
-    // With hostaddr the socket goes to the address; the certificate is checked against the host name.
-    ...(config.hostaddr !== undefined ? { serverName: config.host } : {}),
-    minProtocolVersion: config.sslMinProtocolVersion,
-    maxProtocolVersion: config.sslMaxProtocolVersion
-  }
 }
 
 interface Session {
