@@ -107,15 +107,10 @@ export const errorFields = (error: PgError): NoticeFields => {
   return fields
 }
 
-/**
- * The same error with severity FATAL.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const asFatal = (error: PgError): PgError =>
-  error.severity === "FATAL" ? error : pgError(error.code, error.message, {
-    severity: "FATAL",
+/** The same error with some details replaced. */
+const withDetails = (error: PgError, details: PgErrorDetails): PgError =>
+  pgError(error.code, error.message, {
+    severity: error.severity,
     detail: error.detail,
     hint: error.hint,
     position: error.position,
@@ -124,8 +119,17 @@ export const asFatal = (error: PgError): PgError =>
     tableName: error.tableName,
     columnName: error.columnName,
     dataTypeName: error.dataTypeName,
-    constraintName: error.constraintName
+    constraintName: error.constraintName,
+    ...details
   })
+
+/**
+ * The same error with severity FATAL.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const asFatal = (error: PgError): PgError => error.severity === "FATAL" ? error : withDetails(error, { severity: "FATAL" })
 
 /**
  * The same error with another position (a statement's position made
@@ -134,19 +138,7 @@ export const asFatal = (error: PgError): PgError =>
  * @since 0.1.0
  * @category constructors
  */
-export const withPosition = (error: PgError, position: number): PgError =>
-  pgError(error.code, error.message, {
-    severity: error.severity,
-    detail: error.detail,
-    hint: error.hint,
-    position,
-    where: error.where,
-    schemaName: error.schemaName,
-    tableName: error.tableName,
-    columnName: error.columnName,
-    dataTypeName: error.dataTypeName,
-    constraintName: error.constraintName
-  })
+export const withPosition = (error: PgError, position: number): PgError => withDetails(error, { position })
 
 /** @internal */
 export const isFatal = (error: PgError): boolean => error.severity === "FATAL"
