@@ -18,6 +18,32 @@ const isIdentifierPart = (c: number): boolean => isIdentifierStart(c) || (c >= 0
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b
 
 /**
+ * Where a quoted literal or identifier starting at `i` ends (just past its
+ * closing quote, or the end of the text): a doubled quote stands for
+ * itself, and with `escapes` (E'...') a backslash escapes the next character.
+ */
+const afterQuoted = (sql: string, i: number, quote: number, escapes: boolean): number => {
+  const n = sql.length
+  i++
+  while (i < n) {
+    const d = sql.charCodeAt(i)
+    if (escapes && d === 0x5c) {
+      i += 2
+      continue
+    }
+    if (d === quote) {
+      if (sql.charCodeAt(i + 1) === quote) {
+        i += 2
+        continue
+      }
+      break
+    }
+    i++
+  }
+  return i + 1
+}
+
+/**
  * The end of a dollar-quote opening tag starting at `i` (the first `$`), or
  * -1 when `$` does not open one (a parameter such as `$1`).
  */
@@ -90,39 +116,12 @@ export const splitStatements = (sql: string): Array<string> => {
       // '...' ; E'...' takes backslash escapes
       const prev = i > 0 ? sql.charCodeAt(i - 1) : 0
       const escapes = (prev === 0x45 || prev === 0x65) && (i < 2 || !isIdentifierPart(sql.charCodeAt(i - 2)))
-      i++
-      while (i < n) {
-        const d = sql.charCodeAt(i)
-        if (escapes && d === 0x5c) {
-          i += 2
-          continue
-        }
-        if (d === 0x27) {
-          if (sql.charCodeAt(i + 1) === 0x27) {
-            i += 2
-            continue
-          }
-          break
-        }
-        i++
-      }
-      i++
+      i = afterQuoted(sql, i, 0x27, escapes)
       continue
     }
     if (c === 0x22) {
       // "identifier"
-      i++
-      while (i < n) {
-        if (sql.charCodeAt(i) === 0x22) {
-          if (sql.charCodeAt(i + 1) === 0x22) {
-            i += 2
-            continue
-          }
-          break
-        }
-        i++
-      }
-      i++
+      i = afterQuoted(sql, i, 0x22, false)
       continue
     }
     if (c === 0x24 && (i === 0 || !isIdentifierPart(sql.charCodeAt(i - 1)))) {
