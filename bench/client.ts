@@ -24,6 +24,7 @@ import { PgConnection, type PgConnectionShape } from "../src/client/PgConnection
 import { startPostgres } from "../test/support/postgres.ts"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Redacted from "effect/Redacted"
+import { median } from "./median.ts"
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`)
@@ -233,11 +234,6 @@ try {
   await server.stop()
 }
 
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 const lines: Array<string> = []
 lines.push(`Node ${process.version}, PostgreSQL ${server.version}, ${rounds} rounds after a warm-up; medians.`)
 lines.push("")

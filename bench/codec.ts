@@ -35,6 +35,7 @@ import {
   writeParameter,
   Writer
 } from "../src/protocol/index.ts"
+import { median } from "./median.ts"
 
 const rows = 1_000_000
 const batches = 1_000_000
@@ -194,11 +195,6 @@ const workloads = {
   encode: { "pg-protocol": encodePgProtocol, "@effect/sql-pg": encodeSqlPg, "effect-pgwire": encodeOurs }
 } as const
 
-const median = (xs: ReadonlyArray<number>) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 const times: Record<string, Record<string, Array<number>>> = {}
 for (let round = 0; round <= rounds; round++) {

@@ -22,6 +22,7 @@ import postgresJs from "postgres"
 import * as CopyFormat from "../src/client/CopyFormat.ts"
 import { PgConnection } from "../src/client/PgConnection.ts"
 import { startPostgres } from "../test/support/postgres.ts"
+import { median } from "./median.ts"
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`)
@@ -143,11 +144,6 @@ try {
   await server.stop()
 }
 
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 const per = Object.fromEntries(peers.map((p) => {
   const xs = results[p.name]!
   return [p.name, { rows: (ROWS / median(xs.map((x) => x.ms))) * 1000, cpuUs: (median(xs.map((x) => x.cpu)) * 1000) / ROWS }]

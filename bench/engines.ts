@@ -21,6 +21,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { startPostgres } from "../test/support/postgres.ts"
+import { median } from "./median.ts"
 
 const root = path.resolve(import.meta.dirname, "..")
 const node = fs.existsSync(path.join(root, "node_modules/.bin/node")) ? path.join(root, "node_modules/.bin/node") : process.execPath
@@ -105,11 +106,6 @@ const pgbench = (server: Server, mode: "simple" | "extended", clients: number): 
     })
   })
 
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 type Case = readonly ["simple" | "extended", number]
 const cases: ReadonlyArray<Case> = [["simple", 1], ["extended", 1], ["simple", 8], ["extended", 8]]

@@ -30,6 +30,7 @@ import { PgServer } from "../src/server/PgServer.ts"
 import { QueryHandler } from "../src/server/QueryHandler.ts"
 import * as Results from "../src/server/Results.ts"
 import { Oid } from "../src/server/Values.ts"
+import { median } from "./median.ts"
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`)
@@ -236,11 +237,6 @@ const runPgbench = async (pgbench: string, target: Target, mode: string, scenari
   return { tps, cpuPerQuery: (after - before) / transactions }
 }
 
-const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 const main = async () => {
   const rounds = Number(arg("rounds") ?? 5)
