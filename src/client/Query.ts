@@ -72,6 +72,8 @@ export class PrepareRequest implements Request {
   private parameterTypes: ReadonlyArray<number> | undefined
   private fields: ReadonlyArray<FieldDescription> | undefined
   private error: PgServerError | undefined
+  /** ParseComplete came: the statement exists on the server, whatever happens next. */
+  parsed = false
   resume: Resume<Description, PgServerError | WireFailure> | undefined
   readonly name: string
   readonly sql: string
@@ -97,6 +99,7 @@ export class PrepareRequest implements Request {
         if (this.closes-- <= 0) throw unexpected(message, "while preparing")
         return false
       case "ParseComplete":
+        this.parsed = true
         return false
       case "ParameterDescription":
         this.parameterTypes = message.parameterTypes
@@ -207,7 +210,11 @@ export const makePrepare = (
       Effect.onExit((exit) =>
         Effect.sync(() => {
           if (Exit.isSuccess(exit)) cache.store(key, exit.value)
-          else cache.abandon(key, deferred)
+          else {
+            cache.abandon(key, deferred)
+            // Parsed, then failed (a cancel landing on the Describe, say): the server still has it.
+            if (request.parsed) cache.closeLater(name)
+          }
           Deferred.doneUnsafe(deferred, exit)
         })
       )
@@ -218,6 +225,7 @@ export const makePrepare = (
       fiber.addObserver(() => {
         if (Deferred.isDoneUnsafe(deferred)) return
         cache.abandon(key, deferred)
+        if (request.parsed) cache.closeLater(name)
         Deferred.doneUnsafe(deferred, Exit.fail(wire.failure ?? new ConnectionError({ reason: "Closed", message: "the connection was closed" })))
       })
       return Deferred.await(deferred)

@@ -121,6 +121,11 @@ export class StatementCache {
     if (close && statement !== undefined) this.closes.push(statement.name)
   }
 
+  /** Closes a statement the cache never held (a preparation that failed after its Parse) with the next write. */
+  closeLater(name: string): void {
+    this.closes.push(name)
+  }
+
   /** Forgets a failed preparation. */
   abandon(key: string, deferred: Preparation): void {
     const entry = this.entries.get(key)

@@ -358,6 +358,51 @@ describe("garbage mid-result", () => {
     })))
 })
 
+describe("a preparation that fails after its Parse (a cancel landing on the Describe)", () => {
+  it.live("the statement the server still holds is closed with the next write", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const closed: Array<string> = []
+      let parsedName = ""
+      const server = yield* startHostileServer((peer) =>
+        Effect.gen(function*() {
+          yield* peer.trust
+          const first = yield* peer.untilSync
+          const parse = first.find((m) => m._tag === "Parse")
+          if (parse?._tag !== "Parse") return yield* Effect.fail("expected a Parse")
+          parsedName = parse.name
+          yield* peer.send(
+            { _tag: "ParseComplete" },
+            { _tag: "ErrorResponse", fields: { severity: "ERROR", code: "57014", message: "canceling statement due to user request" } },
+            { _tag: "ReadyForQuery", transactionStatus: "I" }
+          )
+          const next = yield* peer.untilSync
+          for (const m of next) if (m._tag === "Close" && m.target === "statement") closed.push(m.name)
+          const replies: Array<BackendMessage> = []
+          for (const m of next) {
+            if (m._tag === "Close") replies.push({ _tag: "CloseComplete" })
+            else if (m._tag === "Parse") replies.push({ _tag: "ParseComplete" }, { _tag: "ParameterDescription", parameterTypes: [] })
+            else if (m._tag === "Describe") replies.push({ _tag: "RowDescription", fields: columns })
+            else if (m._tag === "Sync") replies.push({ _tag: "ReadyForQuery", transactionStatus: "I" })
+          }
+          yield* peer.send(...replies)
+          yield* peer.untilSync
+          yield* peer.send({ _tag: "BindComplete" }, { _tag: "DataRow", values: [bytesOf("1"), bytesOf("2")] }, { _tag: "CommandComplete", tag: "SELECT 1" }, {
+            _tag: "ReadyForQuery",
+            transactionStatus: "I"
+          })
+          yield* peer.clientClosed
+        })
+      )
+      const c = yield* PgConnection.make(server.config)
+      const error = errorOf(yield* bounded(Effect.exit(c.query("SELECT a, b")), "the failed preparation"))
+      expect(error).toMatchObject({ _tag: "PgServerError", code: "57014" })
+      const result = yield* bounded(c.query("SELECT b, a"), "the next query")
+      expect(result.rows).toEqual([{ a: "1", b: "2" }])
+      expect(parsedName).not.toBe("")
+      expect(closed).toEqual([parsedName])
+    })))
+})
+
 describe("a DataRow whose column count disagrees with RowDescription", () => {
   const wrongCounts: ReadonlyArray<readonly [string, ReadonlyArray<Uint8Array | null>]> = [
     ["one column of two", [bytesOf("1")]],
