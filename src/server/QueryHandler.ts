@@ -115,6 +115,37 @@ export interface RelayInspector {
 }
 
 /**
+ * A simple-protocol Query offered whole to `QueryHandlerShape.answerQuery`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AnswerQueryRequest {
+  readonly session: Session
+  /** The Query message's string, as sent. */
+  readonly sql: string
+}
+
+/**
+ * A Query answered by the handler itself: the encoded backend messages of
+ * its results and the transaction status that follows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueryAnswer {
+  /**
+   * Whole backend messages, in order: RowDescription, DataRow,
+   * CommandComplete, EmptyQueryResponse, NoticeResponse, ErrorResponse (the
+   * last when a statement failed). Never ReadyForQuery, which the session
+   * sends; the session checks the framing and answers XX000 when it is wrong.
+   */
+  readonly messages: Uint8Array
+  /** The status for ReadyForQuery: the handler ended any implicit transaction itself. */
+  readonly status: "I" | "T" | "E"
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -142,6 +173,17 @@ export interface QueryHandlerShape {
    * FATAL, like `startSession`.
    */
   readonly relay?: ((session: Session) => Effect.Effect<SessionRelay, PgError>) | undefined
+  /**
+   * A shortcut for engines that speak the protocol themselves: offered every
+   * simple Query before it is split into statements. `undefined` declines
+   * (the Query then goes through `prepare` and `execute` as usual); an
+   * answer is written as given, then ReadyForQuery with its status. The
+   * handler runs the whole string and ends its implicit transaction; a
+   * failure is reported like a failed statement (the implicit transaction
+   * already rolled back). A CancelRequest interrupts it as it does
+   * `execute`.
+   */
+  readonly answerQuery?: ((request: AnswerQueryRequest) => Effect.Effect<QueryAnswer | undefined, PgError>) | undefined
 }
 
 /**
@@ -174,7 +216,8 @@ export class QueryHandler extends Context.Service<QueryHandler, QueryHandlerShap
     startSession: options.startSession ?? (() => Effect.void),
     endSession: options.endSession ?? (() => Effect.void),
     splitStatements: options.splitStatements ?? splitStatements,
-    relay: options.relay
+    relay: options.relay,
+    answerQuery: options.answerQuery
   })
 
   /** A handler that relays every session (see `SessionRelay`); statements never reach it. */

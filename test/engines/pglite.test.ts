@@ -83,6 +83,50 @@ describe("PGlite engine", () => {
     }
   })
 
+  // A one-statement read on the simple protocol goes to PGlite as sent (the engine's answerQuery).
+  it("answers a one-statement read straight from PGlite: notifications routed, errors, positions and settings per session", async () => {
+    const listener = await connect(served.port)
+    const other = await connect(served.port)
+    const reader = await connect(served.port)
+    try {
+      const heard: Array<string> = []
+      const overheard: Array<string> = []
+      listener.on("notification", (n) => heard.push(`${n.channel}:${n.payload}`))
+      other.on("notification", (n) => overheard.push(`${n.channel}:${n.payload}`))
+      reader.on("notification", (n) => overheard.push(`${n.channel}:${n.payload}`))
+      await listener.query("LISTEN fast")
+      await other.query("LISTEN elsewhere")
+      const sent = await reader.query("SELECT pg_notify('fast', 'one') AS sent")
+      expect(sent.rows).toEqual([{ sent: "" }])
+      await listener.query("SELECT 1")
+      expect(heard).toEqual(["fast:one"])
+      expect(overheard).toEqual([])
+
+      await expect(reader.query("SELECT 1/0")).rejects.toMatchObject({ code: "22012" })
+      await expect(reader.query("SELECT 1 FROM nowhere")).rejects.toMatchObject({ code: "42P01", position: "15" })
+      expect((await reader.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }])
+
+      const [{ search_path: initial }] = (await reader.query("SHOW search_path")).rows
+      await listener.query("SET search_path = fast_path, public")
+      expect((await listener.query("SHOW search_path")).rows).toEqual([{ search_path: "fast_path, public" }])
+      expect((await reader.query("SHOW search_path")).rows).toEqual([{ search_path: initial }])
+      expect(initial).not.toBe("fast_path, public")
+      expect((await listener.query("SELECT current_setting('search_path') AS s")).rows).toEqual([{ s: "fast_path, public" }])
+
+      // A read inside another session's transaction waits for it, as statements do.
+      await other.query("BEGIN")
+      await other.query("CREATE TABLE fast_held (n int)")
+      const waiting = reader.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'fast_held'")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      await other.query("COMMIT")
+      expect((await waiting).rows).toEqual([{ n: 1 }])
+    } finally {
+      await listener.end()
+      await other.end()
+      await reader.end()
+    }
+  })
+
   it("keeps COPY FROM STDIN inside a transaction block with the block", async () => {
     const client = await connect(served.port)
     try {
@@ -139,6 +183,27 @@ describe("PGlite engine: cancel (serve in its own process)", () => {
       expect((await sql`SELECT 1 AS still`)[0]!.still).toBe(1)
     } finally {
       await sql.end({ timeout: 5 })
+    }
+  })
+
+  it("answers 57014 for a one-statement read on the simple protocol (answered straight from PGlite)", async () => {
+    const client = await connect(server.port)
+    const canceller = new pg.Client({ host: "127.0.0.1", port: server.port, user: "postgres", database: "postgres" })
+    try {
+      const query = new pg.Query("SELECT pg_sleep(1)")
+      const running = new Promise((resolve, reject) => {
+        query.on("end", resolve)
+        query.on("error", reject)
+      })
+      void client.query(query)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      // pg's own cancel (missing from @types/pg): a side connection with the session's key.
+      if (!("cancel" in canceller) || typeof canceller.cancel !== "function") throw new Error("this pg has no Client.cancel")
+      canceller.cancel(client, query)
+      await expect(running).rejects.toMatchObject({ code: "57014" })
+      expect((await client.query("SELECT 1 AS still")).rows).toEqual([{ still: 1 }])
+    } finally {
+      await client.end()
     }
   })
 })

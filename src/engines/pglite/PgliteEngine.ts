@@ -32,6 +32,7 @@
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -42,16 +43,18 @@ import {
   type PgError,
   type PreparedStatement,
   QueryHandler,
+  type QueryAnswer,
   type QueryHandlerShape,
   type QueryResult,
   Results,
-  type Session
+  type Session,
+  splitStatements
 } from "../../server/index.ts"
 import { EngineError } from "../EngineError.ts"
 import { readAnswer, resultOf as toResult, statusAfter } from "../internal/Results.ts"
 import { Backend, type EngineSession, type PgliteDatabase, settingsKey } from "./internal/Backend.ts"
 import { Turns } from "./internal/Turns.ts"
-import { errorOf, fieldsOf, identifier, literal, runUnnamed, sync } from "./internal/Wire.ts"
+import { answerOf, encode, errorOf, fieldsOf, identifier, literal, runUnnamed, sync } from "./internal/Wire.ts"
 import { classify, mayChangeDescriptions, mayChangeSettings, onlyReads, type StatementKind } from "./Statement.ts"
 
 /**
@@ -148,7 +151,8 @@ export const make = Effect.fnUntraced(function*(
         hint: "PGlite runs one transaction at a time: keep transactions short, or serve with --engine postgres for full concurrency."
       }
     ))
-  const backend = new Backend(db, turns, dataDir !== undefined)
+  const persistent = dataDir !== undefined
+  const backend = new Backend(db, turns, persistent)
   const descriptions = new Map<string, PreparedStatement>()
 
   const stateOf = (session: Session): Effect.Effect<EngineSession, PgError> => {
@@ -261,6 +265,55 @@ export const make = Effect.fnUntraced(function*(
         return result
       })
     )
+
+  /**
+   * A Query holding one statement that only reads, from a session outside
+   * any transaction while no other session holds the engine: it goes to
+   * PGlite as it came, and PGlite's answer goes back to the client with
+   * ReadyForQuery (the session sends its own), ParameterStatus (settings are
+   * the engine's business) and notifications (routed to the sessions
+   * listening) taken out. Anything else is declined and runs statement by
+   * statement.
+   *
+   * When the backend already has the session's settings, the whole exchange
+   * happens in this call (PGlite runs synchronously) and the answer comes
+   * back as an `Exit`, which the server takes without a fiber; a statement
+   * that ran long still gets its moment to see a cancel.
+   */
+  const answerQuery: NonNullable<QueryHandlerShape["answerQuery"]> = ({ session, sql }) => {
+    const id = session.processId
+    const state = backend.sessions.get(id)
+    if (
+      state === undefined || state.implicitOpen || state.settingsPending || backend.status !== "I" || backend.unsynced ||
+      (turns.owner !== undefined && turns.owner !== id) ||
+      !onlyReads(sql) || /set_config/i.test(sql) || classify(sql)._tag !== "Sql" || splitStatements(sql).length !== 1
+    ) return Exit.succeed(undefined)
+    const bytes = encode([{ _tag: "Query", query: sql }])
+    if (!(bytes instanceof Uint8Array)) return Exit.succeed(undefined)
+    const run = (): Effect.Effect<QueryAnswer, PgError> => {
+      const started = performance.now()
+      const raw = backend.exchangeRaw(bytes, true)
+      if (!(raw instanceof Uint8Array)) return Exit.fail(raw)
+      const answer = answerOf(raw)
+      if (answer instanceof Error) return Exit.fail(pgError("XX000", `PGlite answered with bytes that are not the protocol: ${answer.message}`))
+      backend.status = answer.status
+      if (answer.stale) descriptions.clear()
+      const result: Effect.Effect<QueryAnswer> = answer.notifications.length === 0
+        ? Exit.succeed({ messages: answer.messages, status: answer.status })
+        : Effect.as(backend.route(answer.notifications, id), { messages: answer.messages, status: answer.status })
+      // A long statement: a cancel sent meanwhile may still arrive (and roll it back, see `inTurn`).
+      return performance.now() - started >= cancelCheckMillis ? Effect.andThen(Effect.sleep(cancelWindowMillis), result) : result
+    }
+    if (!persistent && backend.applied === state.key && turns.tryAcquire(id)) {
+      const result = run()
+      if (Exit.isExit(result)) {
+        if (backend.status === "I") turns.release(id)
+        return result
+      }
+      return inTurn(state, Effect.tap(result, () => backend.releaseIfIdle(state)))
+    }
+    return inTurn(state, Effect.flatMap(Effect.suspend(run), (result) => Effect.as(backend.releaseIfIdle(state), result)))
+  }
 
   /** DISCARD ALL made the backend forget every channel: the session's are dropped, the others' listened again. */
   const relisten = (state: EngineSession) =>
@@ -416,6 +469,7 @@ export const make = Effect.fnUntraced(function*(
   const handler = QueryHandler.make({
     prepare,
     execute,
+    answerQuery,
     startSession,
     endSession: (session) =>
       Effect.suspend(() => {

@@ -9,12 +9,14 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { SqlState } from "../../protocol/SqlState.ts"
 import type { ConnectionError } from "../../transport/ConnectionError.ts"
-import { pgError, type PgError, withPosition } from "../PgError.ts"
-import { noImplicitTransaction } from "../QueryHandler.ts"
+import { BackendType } from "../../protocol/MessageType.ts"
+import { internalError, pgError, type PgError, withPosition } from "../PgError.ts"
+import { noImplicitTransaction, type QueryAnswer, type QueryHandlerShape } from "../QueryHandler.ts"
 import { columnWriter, type ColumnWriter } from "../Values.ts"
-import { cancellable, closePortal, type Outcome, writeResult } from "./Execution.ts"
+import { cancellable, closePortal, complete, type Outcome, writeResult } from "./Execution.ts"
 import type { Field } from "../Results.ts"
 import type { Portal, SessionState } from "./SessionState.ts"
 
@@ -129,6 +131,14 @@ const relativeToQuery = (error: PgError, statements: ReadonlyArray<string>, inde
 
 const readyPhase = { _tag: "Ready" } as const
 
+/** ReadyForQuery after a Query, unless the session closed. */
+const readyAgain = (state: SessionState): Effect.Effect<void> => {
+  if (state.phase._tag === "Closed") return Effect.void
+  state.readyForQuery()
+  state.phase = readyPhase
+  return dropPortalsOutsideTransaction(state)
+}
+
 /** Runs statements `from` onwards, then ReadyForQuery; stops at an error or a COPY FROM STDIN. */
 export const runStatements = (
   state: SessionState,
@@ -137,13 +147,8 @@ export const runStatements = (
   sql?: string
 ): Effect.Effect<void, ConnectionError> => {
   if (from >= statements.length) {
-    const ready = () => {
-      state.readyForQuery()
-      state.phase = readyPhase
-      return dropPortalsOutsideTransaction(state)
-    }
     const end = endImplicit(state, "commit")
-    return end === Effect.void ? ready() : Effect.flatMap(end, ready)
+    return end === Effect.void ? readyAgain(state) : Effect.flatMap(end, () => readyAgain(state))
   }
   const implicit = state.status === "I"
   if (implicit) state.implicitOpen = true
@@ -152,12 +157,7 @@ export const runStatements = (
     if (state.status !== "I") state.implicitOpen = false
     switch (outcome._tag) {
       case "Failed":
-        return Effect.flatMap(statementFailed(state, relativeToQuery(outcome.error, statements, from, sql)), () => {
-          if (state.phase._tag === "Closed") return Effect.void
-          state.readyForQuery()
-          state.phase = readyPhase
-          return dropPortalsOutsideTransaction(state)
-        })
+        return Effect.flatMap(statementFailed(state, relativeToQuery(outcome.error, statements, from, sql)), () => readyAgain(state))
       case "CopyIn":
         state.phase = { _tag: "CopyIn", receiver: outcome.receiver, then: { _tag: "Simple", statements, next: from + 1 } }
         return Effect.void
@@ -168,19 +168,80 @@ export const runStatements = (
   })
 }
 
+/** The messages a handler's own answer to a Query may hold. */
+const answerTypes = new Set<number>([
+  BackendType.RowDescription,
+  BackendType.DataRow,
+  BackendType.CommandComplete,
+  BackendType.EmptyQueryResponse,
+  BackendType.NoticeResponse,
+  BackendType.ErrorResponse
+])
+
+/** Whether `bytes` are whole messages of the kinds an answer may hold. */
+const wellFramed = (bytes: Uint8Array): boolean => {
+  let at = 0
+  while (at < bytes.length) {
+    if (at + 5 > bytes.length || !answerTypes.has(bytes[at]!)) return false
+    const length = ((bytes[at + 1]! << 24) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!) >>> 0
+    if (length < 4 || at + 1 + length > bytes.length) return false
+    at += 1 + length
+  }
+  return true
+}
+
+/** `answerQuery` declined (compared by identity). */
+const declined: Outcome = { _tag: "Complete" }
+
+const write = (state: SessionState, result: QueryAnswer | undefined): Effect.Effect<Outcome> => {
+  if (result === undefined) return Effect.succeed(declined)
+  if (!wellFramed(result.messages)) {
+    return Effect.as(
+      Effect.logError("query handler answered with bytes that are not whole result messages"),
+      { _tag: "Failed", error: internalError() } as const
+    )
+  }
+  state.output.buffer.raw(result.messages)
+  state.status = result.status
+  return Effect.succeed(complete)
+}
+
+/**
+ * The handler's `answerQuery`: its answer written as given, or `declined`.
+ * An answer already made (an `Exit`) needs no fiber for a cancel to interrupt.
+ */
+const answered = (state: SessionState, answer: NonNullable<QueryHandlerShape["answerQuery"]>, sql: string): Effect.Effect<Outcome, ConnectionError> => {
+  const effect = answer({ session: state.handle!, sql })
+  if (Exit.isExit(effect) && Exit.isSuccess(effect)) return write(state, effect.value as QueryAnswer | undefined)
+  return cancellable(state, Effect.flatMap(effect, (result) => write(state, result)))
+}
+
+const emptyQuery = (state: SessionState) =>
+  Effect.sync(() => {
+    state.output.append({ _tag: "EmptyQueryResponse" })
+    state.readyForQuery()
+    state.phase = readyPhase
+  })
+
+/** Splits the Query and runs its statements through `prepare` and `execute`. */
+const statementByStatement = (state: SessionState, sql: string): Effect.Effect<void, ConnectionError> => {
+  const statements = state.context.handler.splitStatements(sql)
+  return statements.length === 0 ? emptyQuery(state) : runStatements(state, statements, 0, sql)
+}
+
 /** A Query message. */
 export const onQuery = (state: SessionState, sql: string): Effect.Effect<void, ConnectionError> | undefined => {
   // A simple Query drops the unnamed statement and portal, as in PostgreSQL.
   state.statements.delete("")
   const unnamed = state.portals.get("")
   state.portals.delete("")
-  const statements = state.context.handler.splitStatements(sql)
-  const run = statements.length === 0
-    ? Effect.sync(() => {
-      state.output.append({ _tag: "EmptyQueryResponse" })
-      state.readyForQuery()
-      state.phase = { _tag: "Ready" }
-    })
-    : runStatements(state, statements, 0, sql)
-  return unnamed === undefined ? run : Effect.andThen(closePortal(unnamed), run)
+  const answer = state.context.handler.answerQuery
+  const run = () =>
+    answer === undefined
+      ? statementByStatement(state, sql)
+      : Effect.flatMap(answered(state, answer, sql), (outcome) => {
+        if (outcome === declined) return statementByStatement(state, sql)
+        return outcome._tag === "Failed" ? Effect.flatMap(statementFailed(state, outcome.error), () => readyAgain(state)) : readyAgain(state)
+      })
+  return unnamed === undefined ? run() : Effect.andThen(closePortal(unnamed), Effect.suspend(run))
 }

@@ -121,7 +121,11 @@ export class Backend {
   /** Why PGlite failed, once it has: every later call fails with it. */
   private broken: string | undefined
 
-  private exchange(bytes: Uint8Array, messages: ReadonlyArray<FrontendMessage>): Array<BackendMessage> | PgError {
+  /**
+   * One call with encoded messages; `synced` says whether they end with Sync
+   * or Query. The answer as PGlite wrote it.
+   */
+  exchangeRaw(bytes: Uint8Array, synced: boolean): Uint8Array | PgError {
     if (this.broken !== undefined) return pgError("XX000", `the PGlite engine failed: ${this.broken}`)
     try {
       this.db.execProtocolRawStream(bytes, { syncToFs: false, onRawData: this.onRawData }).catch((thrown: unknown) => {
@@ -132,8 +136,14 @@ export class Backend {
     }
     const raw = this.received.take()
     if (raw.length === 0) return pgError("XX000", `the PGlite engine failed: ${this.broken ?? "no answer"}`)
+    this.unsynced = !synced
+    return raw
+  }
+
+  private exchange(bytes: Uint8Array, messages: ReadonlyArray<FrontendMessage>): Array<BackendMessage> | PgError {
     const last = messages[messages.length - 1]
-    this.unsynced = last !== undefined && last._tag !== "Sync" && last._tag !== "Query"
+    const raw = this.exchangeRaw(bytes, last === undefined || last._tag === "Sync" || last._tag === "Query")
+    if (!(raw instanceof Uint8Array)) return raw
     const answer = parse(raw)
     if (!Array.isArray(answer)) return answer
     let ready: TransactionStatus | undefined
@@ -143,7 +153,8 @@ export class Backend {
     return answer
   }
 
-  private route(
+  /** Sends notifications to the sessions listening on their channels. */
+  route(
     notifications: ReadonlyArray<Extract<BackendMessage, { _tag: "NotificationResponse" }>>,
     notifier: number | undefined
   ): Effect.Effect<void> {

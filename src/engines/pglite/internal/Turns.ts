@@ -36,15 +36,19 @@ export class Turns {
     return this.waiters.length
   }
 
+  /** Takes the engine when nobody holds it (or `id` does already); `false` when another session holds it. */
+  tryAcquire(id: number): boolean {
+    if (this.owner === id) return true
+    if (this.owner !== undefined) return false
+    this.owner = id
+    this.since = Date.now()
+    return true
+  }
+
   /** Waits for the engine; returns at once when `id` holds it already or nobody does. */
   acquire(id: number): Effect.Effect<void, PgError> {
     return Effect.suspend(() => {
-      if (this.owner === id) return Effect.void
-      if (this.owner === undefined) {
-        this.owner = id
-        this.since = Date.now()
-        return Effect.void
-      }
+      if (this.tryAcquire(id)) return Effect.void
       const waiter: Waiter = { id, grant: Deferred.makeUnsafe<void>() }
       this.waiters.push(waiter)
       return Deferred.await(waiter.grant).pipe(

@@ -9,10 +9,12 @@
 import * as Result from "effect/Result"
 import {
   type BackendMessage,
+  BackendType,
   type FieldDescription,
   type FrontendMessage,
   makeBackendParser,
   type NoticeFields,
+  type TransactionStatus,
   writeFrontend,
   Writer
 } from "../../../protocol/index.ts"
@@ -105,3 +107,69 @@ export const runUnnamed = (
 ]
 
 export const sync: FrontendMessage = { _tag: "Sync" }
+
+/** PGlite's answer to a Query, ready for the client: see `answerOf`. */
+export interface QueryAnswerBytes {
+  /** The result messages, without ReadyForQuery, ParameterStatus and NotificationResponse. */
+  readonly messages: Uint8Array
+  /** The status of the answer's ReadyForQuery. */
+  readonly status: TransactionStatus
+  readonly notifications: ReadonlyArray<Extract<BackendMessage, { _tag: "NotificationResponse" }>>
+  /** An error said a cached plan no longer fits (0A000): descriptions are stale. */
+  readonly stale: boolean
+}
+
+const noNotifications: ReadonlyArray<never> = []
+
+/**
+ * Splits PGlite's answer to one Query: the messages that go to the client
+ * as they are (a view of `raw` when only the final ReadyForQuery is taken
+ * off), the final status, and the notifications to route. Anything that is
+ * not whole messages ending in ReadyForQuery is an error.
+ */
+export const answerOf = (raw: Uint8Array): QueryAnswerBytes | Error => {
+  let at = 0
+  let kept: Array<Uint8Array> | undefined
+  let keptFrom = 0
+  let status: TransactionStatus | undefined
+  let notifications: Array<Extract<BackendMessage, { _tag: "NotificationResponse" }>> | undefined
+  let stale = false
+  while (at < raw.length) {
+    if (status !== undefined || at + 5 > raw.length) return new Error("a message follows ReadyForQuery or is cut short")
+    const type = raw[at]!
+    const length = ((raw[at + 1]! << 24) | (raw[at + 2]! << 16) | (raw[at + 3]! << 8) | raw[at + 4]!) >>> 0
+    const end = at + 1 + length
+    if (length < 4 || end > raw.length) return new Error("a message length runs past the answer")
+    if (type === BackendType.ReadyForQuery || type === BackendType.NotificationResponse || type === BackendType.ParameterStatus) {
+      const frame = raw.subarray(at, end)
+      const decoded = parse(frame)
+      if (!Array.isArray(decoded)) return new Error(decoded.message)
+      const message = decoded[0]
+      if (message?._tag === "ReadyForQuery") status = message.transactionStatus
+      else if (message?._tag === "NotificationResponse") (notifications ??= []).push(message)
+      ;(kept ??= []).push(raw.subarray(keptFrom, at))
+      keptFrom = end
+    } else if (type === BackendType.ErrorResponse) {
+      const decoded = parse(raw.subarray(at, end))
+      const message = Array.isArray(decoded) ? decoded[0] : undefined
+      if (message?._tag === "ErrorResponse" && message.fields.code === "0A000") stale = true
+    }
+    at = end
+  }
+  if (status === undefined) return new Error("the answer has no ReadyForQuery")
+  let messages: Uint8Array
+  if (kept === undefined || (kept.length === 1 && kept[0]!.byteOffset === raw.byteOffset && keptFrom === raw.length)) {
+    messages = kept === undefined ? raw : kept[0]!
+  } else {
+    if (keptFrom < raw.length) kept.push(raw.subarray(keptFrom))
+    let size = 0
+    for (const part of kept) size += part.length
+    messages = new Uint8Array(size)
+    let offset = 0
+    for (const part of kept) {
+      messages.set(part, offset)
+      offset += part.length
+    }
+  }
+  return { messages, status, notifications: notifications ?? noNotifications, stale }
+}
