@@ -26,7 +26,7 @@ import { Buffer } from "node:buffer"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import * as Tls from "node:tls"
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { makePhaseSocket } from "./internal/PhaseSocket.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -355,12 +355,12 @@ const destroyNow = (opened: ReadonlyArray<Net.Socket>): void => {
  * Opens a transport (see `Connect`). The connect timeout covers the socket
  * connect, the SSLRequest answer and the TLS handshake together.
  *
- * The returned `socket`'s reader is acquired once, here, in the caller's
- * scope: `socket.reader` always yields that same reader, and writes work
- * before anyone reads. The writer is `NodeSocket.fromDuplex`'s: releasing its
- * scope half-closes the connection (`end()`), so acquire it in the
- * connection's scope. Closing the scope flushes, closes and destroys the
- * socket.
+ * The returned `socket` reads from the established stream's `data` events
+ * into a bounded queue (the stream pauses past 64 KiB not pulled, so a
+ * consumer that falls behind stops the peer: see `PhaseSocket.ts`);
+ * `socket.reader` always yields the same reader, and writes work before
+ * anyone reads. Closing the caller's scope flushes what was written, sends
+ * FIN (and TLS close_notify), then destroys the socket.
  *
  * @since 0.1.0
  * @category constructors
@@ -383,9 +383,7 @@ export const connect: Connect = Effect.fnUntraced(function*(options: ConnectOpti
       )
   })).pipe(Effect.onError(() => Effect.sync(() => destroyNow(opened))))
   handedOut = true
-  const duplex = yield* NodeSocket.fromDuplex(Effect.succeed(established.stream))
-  const reader = yield* Effect.mapError(duplex.reader, fromSocketError)
-  const socket = Socket.make({ reader: Effect.succeed(reader), writer: duplex.writer })
+  const { socket } = makePhaseSocket(established.stream)
   return { socket, tls: established.tls, remoteAddress: established.remoteAddress, options } satisfies Transport
 })
 

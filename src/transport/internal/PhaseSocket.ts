@@ -1,7 +1,7 @@
 /**
- * One phase of a server-side connection (plain, then perhaps TLS) as an
- * `effect/socket` Socket, with a `detach` for the TLS upgrade. Used by
- * `Listen.ts`.
+ * A Node socket as an `effect/socket` Socket: one phase of a server-side
+ * connection (plain, then perhaps TLS), with a `detach` for the TLS upgrade
+ * (`Listen.ts`), and a client's established connection (`Connect.ts`).
  *
  * @internal
  */
@@ -24,8 +24,8 @@ const closeError = (code: number): Socket.SocketError =>
  * pulls are queued, and past 64 KiB the stream is paused, so a session busy
  * with a long statement stops the kernel from accepting more (end-to-end
  * backpressure). This is `NodeSocket.fromDuplex`'s contract without its
- * `readable`/`read()` round trip per chunk, which a request/response server
- * pays on every query (measured: bench/server.ts).
+ * `readable`/`read()` round trip per chunk, which request/response traffic
+ * pays on every query (measured: bench/server.ts, bench/client.ts).
  *
  * The writer waits for `drain` when Node's buffer is full. `detach` stops
  * reading (before a TLS upgrade) and reports how many bytes were queued
