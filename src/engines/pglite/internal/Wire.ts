@@ -140,13 +140,17 @@ export const answerOf = (raw: Uint8Array): QueryAnswerBytes | Error => {
     const length = ((raw[at + 1]! << 24) | (raw[at + 2]! << 16) | (raw[at + 3]! << 8) | raw[at + 4]!) >>> 0
     const end = at + 1 + length
     if (length < 4 || end > raw.length) return new Error("a message length runs past the answer")
-    if (type === BackendType.ReadyForQuery || type === BackendType.NotificationResponse || type === BackendType.ParameterStatus) {
-      const frame = raw.subarray(at, end)
-      const decoded = parse(frame)
+    if (type === BackendType.ReadyForQuery) {
+      const byte = length === 5 ? raw[at + 5] : undefined
+      if (byte !== 0x49 && byte !== 0x54 && byte !== 0x45) return new Error("a ReadyForQuery without a transaction status I, T or E")
+      status = byte === 0x49 ? "I" : byte === 0x54 ? "T" : "E"
+      ;(kept ??= []).push(raw.subarray(keptFrom, at))
+      keptFrom = end
+    } else if (type === BackendType.NotificationResponse || type === BackendType.ParameterStatus) {
+      const decoded = parse(raw.subarray(at, end))
       if (!Array.isArray(decoded)) return new Error(decoded.message)
       const message = decoded[0]
-      if (message?._tag === "ReadyForQuery") status = message.transactionStatus
-      else if (message?._tag === "NotificationResponse") (notifications ??= []).push(message)
+      if (message?._tag === "NotificationResponse") (notifications ??= []).push(message)
       ;(kept ??= []).push(raw.subarray(keptFrom, at))
       keptFrom = end
     } else if (type === BackendType.ErrorResponse) {
