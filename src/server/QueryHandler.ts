@@ -18,6 +18,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { TransactionStatus } from "../protocol/messages/Session.ts"
 import { SqlState } from "../protocol/SqlState.ts"
 import { pgError, type PgError } from "./PgError.ts"
 import type { PreparedStatement, QueryResult } from "./Results.ts"
@@ -142,7 +143,7 @@ export interface QueryAnswer {
    */
   readonly messages: Uint8Array
   /** The status for ReadyForQuery: the handler ended any implicit transaction itself. */
-  readonly status: "I" | "T" | "E"
+  readonly status: TransactionStatus
 }
 
 /**

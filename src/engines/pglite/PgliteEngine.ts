@@ -55,7 +55,7 @@ import { readAnswer, resultOf as toResult, statusAfter } from "../internal/Resul
 import { Backend, type EngineSession, type PgliteDatabase, settingsKey } from "./internal/Backend.ts"
 import { Turns } from "./internal/Turns.ts"
 import { answerOf, encode, errorOf, fieldsOf, identifier, literal, runUnnamed, sync } from "./internal/Wire.ts"
-import { classify, mayChangeDescriptions, mayChangeSettings, onlyReads, type StatementKind } from "./Statement.ts"
+import { classify, mayChangeDescriptions, mayChangeSettings, onlyReads, onlyReadsKeepingSettings, type StatementKind } from "./Statement.ts"
 
 /**
  * @since 0.1.0
@@ -286,7 +286,7 @@ export const make = Effect.fnUntraced(function*(
     if (
       state === undefined || state.implicitOpen || state.settingsPending || backend.status !== "I" || backend.unsynced ||
       (turns.owner !== undefined && turns.owner !== id) ||
-      !onlyReads(sql) || /set_config/i.test(sql) || classify(sql)._tag !== "Sql" || splitStatements(sql).length !== 1
+      !onlyReadsKeepingSettings(sql) || classify(sql)._tag !== "Sql" || splitStatements(sql).length !== 1
     ) return Exit.succeed(undefined)
     const bytes = encode([{ _tag: "Query", query: sql }])
     if (!(bytes instanceof Uint8Array)) return Exit.succeed(undefined)

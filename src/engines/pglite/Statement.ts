@@ -137,7 +137,18 @@ export const mayChangeDescriptions = (tag: string): boolean => {
  * @category parsing
  */
 export const mayChangeSettings = (tag: string, sql: string): boolean =>
-  tag === "SET" || tag === "RESET" || tag.startsWith("DISCARD") || /set_config/i.test(sql)
+  tag === "SET" || tag === "RESET" || tag.startsWith("DISCARD") || callsSetConfig.test(sql)
+
+const callsSetConfig = /set_config/i
+
+/**
+ * Whether a statement only reads and leaves the settings alone: PGlite's
+ * answer to it may go to the client as it is.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const onlyReadsKeepingSettings = (sql: string): boolean => onlyReads(sql) && !callsSetConfig.test(sql)
 
 const readOnlyPattern = /^(?:select|values|show|table)\b/i
 const writesPattern = /\b(?:into|nextval|setval|pg_advisory|lo_)/i

@@ -12,6 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { SqlState } from "../../protocol/SqlState.ts"
 import type { ConnectionError } from "../../transport/ConnectionError.ts"
+import { makeFrameScanner } from "../../protocol/FrameScanner.ts"
+import { backendLimitTable } from "../../protocol/Limits.ts"
 import { BackendType } from "../../protocol/MessageType.ts"
 import { internalError, pgError, type PgError, withPosition } from "../PgError.ts"
 import { noImplicitTransaction, type QueryAnswer, type QueryHandlerShape } from "../QueryHandler.ts"
@@ -178,16 +180,16 @@ const answerTypes = new Set<number>([
   BackendType.ErrorResponse
 ])
 
+const backendLimits = backendLimitTable(undefined)
+
 /** Whether `bytes` are whole messages of the kinds an answer may hold. */
 const wellFramed = (bytes: Uint8Array): boolean => {
-  let at = 0
-  while (at < bytes.length) {
-    if (at + 5 > bytes.length || !answerTypes.has(bytes[at]!)) return false
-    const length = ((bytes[at + 1]! << 24) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 8) | bytes[at + 4]!) >>> 0
-    if (length < 4 || at + 1 + length > bytes.length) return false
-    at += 1 + length
-  }
-  return true
+  const scanner = makeFrameScanner({ limits: backendLimits })
+  let kinds = true
+  const scanned = scanner.push(bytes, (type) => {
+    if (!answerTypes.has(type)) kinds = false
+  })
+  return kinds && typeof scanned === "number" && scanner.atBoundary()
 }
 
 /** `answerQuery` declined (compared by identity). */

@@ -9,10 +9,12 @@
 import * as Result from "effect/Result"
 import {
   type BackendMessage,
+  backendLimitTable,
   BackendType,
   type FieldDescription,
   type FrontendMessage,
   makeBackendParser,
+  makeFrameScanner,
   type NoticeFields,
   type TransactionStatus,
   writeFrontend,
@@ -121,6 +123,9 @@ export interface QueryAnswerBytes {
 
 const noNotifications: ReadonlyArray<never> = []
 
+const backendLimits = backendLimitTable(undefined)
+const answerInspected = [BackendType.ReadyForQuery, BackendType.NotificationResponse]
+
 /**
  * Splits PGlite's answer to one Query: the messages that go to the client
  * as they are (a view of `raw` when only the final ReadyForQuery is taken
@@ -128,52 +133,49 @@ const noNotifications: ReadonlyArray<never> = []
  * not whole messages ending in ReadyForQuery is an error.
  */
 export const answerOf = (raw: Uint8Array): QueryAnswerBytes | Error => {
-  let at = 0
-  let kept: Array<Uint8Array> | undefined
+  const kept: Array<Uint8Array> = []
   let keptFrom = 0
   let status: TransactionStatus | undefined
   let notifications: Array<Extract<BackendMessage, { _tag: "NotificationResponse" }>> | undefined
   let stale = false
-  while (at < raw.length) {
-    if (status !== undefined || at + 5 > raw.length) return new Error("a message follows ReadyForQuery or is cut short")
-    const type = raw[at]!
-    const length = ((raw[at + 1]! << 24) | (raw[at + 2]! << 16) | (raw[at + 3]! << 8) | raw[at + 4]!) >>> 0
-    const end = at + 1 + length
-    if (length < 4 || end > raw.length) return new Error("a message length runs past the answer")
+  let problem: string | undefined
+  const scanned = makeFrameScanner({ limits: backendLimits, inspect: answerInspected }).push(raw, (type, body, end, length) => {
+    const start = end - length - 1
+    if (status !== undefined) problem ??= "a message follows ReadyForQuery"
+    if (type === BackendType.ErrorResponse) {
+      const decoded = parse(raw.subarray(start, end))
+      if (Array.isArray(decoded) && decoded[0]?._tag === "ErrorResponse" && decoded[0].fields.code === "0A000") stale = true
+      return
+    }
     if (type === BackendType.ReadyForQuery) {
-      const byte = length === 5 ? raw[at + 5] : undefined
-      if (byte !== 0x49 && byte !== 0x54 && byte !== 0x45) return new Error("a ReadyForQuery without a transaction status I, T or E")
-      status = byte === 0x49 ? "I" : byte === 0x54 ? "T" : "E"
-      ;(kept ??= []).push(raw.subarray(keptFrom, at))
-      keptFrom = end
-    } else if (type === BackendType.NotificationResponse || type === BackendType.ParameterStatus) {
-      const decoded = parse(raw.subarray(at, end))
-      if (!Array.isArray(decoded)) return new Error(decoded.message)
-      const message = decoded[0]
-      if (message?._tag === "NotificationResponse") (notifications ??= []).push(message)
-      ;(kept ??= []).push(raw.subarray(keptFrom, at))
-      keptFrom = end
-    } else if (type === BackendType.ErrorResponse) {
-      const decoded = parse(raw.subarray(at, end))
-      const message = Array.isArray(decoded) ? decoded[0] : undefined
-      if (message?._tag === "ErrorResponse" && message.fields.code === "0A000") stale = true
-    }
-    at = end
-  }
+      const byte = body?.length === 1 ? body[0] : undefined
+      if (byte !== 0x49 && byte !== 0x54 && byte !== 0x45) problem ??= "a ReadyForQuery without a transaction status I, T or E"
+      else status = byte === 0x49 ? "I" : byte === 0x54 ? "T" : "E"
+    } else if (type === BackendType.NotificationResponse) {
+      const decoded = parse(raw.subarray(start, end))
+      if (!Array.isArray(decoded) || decoded[0]?._tag !== "NotificationResponse") problem ??= "a NotificationResponse that does not decode"
+      else (notifications ??= []).push(decoded[0])
+    } else if (type !== BackendType.ParameterStatus) return
+    kept.push(raw.subarray(keptFrom, start))
+    keptFrom = end
+  })
+  if (typeof scanned !== "number") return new Error(scanned.message)
+  if (scanned !== raw.length) return new Error("the answer ends inside a message")
+  if (problem !== undefined) return new Error(problem)
   if (status === undefined) return new Error("the answer has no ReadyForQuery")
-  let messages: Uint8Array
-  if (kept === undefined || (kept.length === 1 && kept[0]!.byteOffset === raw.byteOffset && keptFrom === raw.length)) {
-    messages = kept === undefined ? raw : kept[0]!
-  } else {
-    if (keptFrom < raw.length) kept.push(raw.subarray(keptFrom))
-    let size = 0
-    for (const part of kept) size += part.length
-    messages = new Uint8Array(size)
-    let offset = 0
-    for (const part of kept) {
-      messages.set(part, offset)
-      offset += part.length
-    }
-  }
+  // The common answer: only the final ReadyForQuery comes off, and a view will do.
+  const messages = kept.length === 1 ? kept[0]! : concat(kept)
   return { messages, status, notifications: notifications ?? noNotifications, stale }
+}
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let size = 0
+  for (const part of parts) size += part.length
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
 }
