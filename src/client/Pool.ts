@@ -44,13 +44,13 @@ import { checkOnCheckout, type LifecycleContext, maintenance, type Pooled, reset
 import { makeInstruments, type StatsTotals } from "./pool/Metrics.ts"
 import { type PgPoolConfig, type PoolSettings, settingsOf } from "./pool/Options.ts"
 import { PoolError } from "./pool/PoolError.ts"
-import { databaseAttributes, traced, tracedStream } from "./pool/Tracing.ts"
+import { databaseAttributes, spanQueryText, traced, tracedStream } from "./pool/Tracing.ts"
 import type { QueryResult } from "./Query.ts"
 import type { QueryError } from "./QueryErrors.ts"
 import type { StreamOptions } from "./QueryStream.ts"
 
 export { type CloseReason, metrics, poolNameAttribute, stateAttribute } from "./pool/Metrics.ts"
-export { type PgPoolConfig, type PoolSettings } from "./pool/Options.ts"
+export { type PgPoolConfig, type PoolSettings, type SpanQueryText } from "./pool/Options.ts"
 export { PoolError, PoolErrorReason } from "./pool/PoolError.ts"
 
 /** A borrowed connection and the scope holding the pool's release of it. */
@@ -139,6 +139,7 @@ export const make = (config: PgPoolConfig): Effect.Effect<PgPoolShape, ConfigErr
       ? yield* load(connection, environment === true ? undefined : environment)
       : yield* resolve(typeof connection === "string" ? yield* parseConnectionString(connection) : connection)
     const attributes = databaseAttributes(resolved)
+    const textOf = (sql: string) => spanQueryText(settings.spanQueryText, sql)
     const clock = yield* Clock
     const context = yield* Effect.context<never>()
     const connectOptions = { connect: config.connect, environment }
@@ -318,16 +319,16 @@ export const make = (config: PgPoolConfig): Effect.Effect<PgPoolShape, ConfigErr
       attributes,
       get,
       withConnection,
-      query: (sql, params) => traced(withConnection((c) => c.query(sql, params)), "pgwire.query", attributes, sql),
-      execute: (sql) => traced(withConnection((c) => c.execute(sql)), "pgwire.execute", attributes, sql),
+      query: (sql, params) => traced(withConnection((c) => c.query(sql, params)), "pgwire.query", attributes, textOf(sql)),
+      execute: (sql) => traced(withConnection((c) => c.execute(sql)), "pgwire.execute", attributes, textOf(sql)),
       stream: (sql, params, options) =>
-        tracedStream(Stream.unwrap(Effect.map(get, (c) => c.stream(sql, params, options))), "pgwire.stream", attributes, sql),
+        tracedStream(Stream.unwrap(Effect.map(get, (c) => c.stream(sql, params, options))), "pgwire.stream", attributes, textOf(sql)),
       copyFrom: (sql, options) =>
         Sink.unwrap<CopyResult, Uint8Array, never, QueryError | AcquireError, Scope.Scope, never>(
           Effect.map(get, (c) => c.copyFrom(sql, options))
         ),
       copyTo: (sql, options) =>
-        tracedStream(Stream.unwrap(Effect.map(get, (c) => c.copyTo(sql, options))), "pgwire.copyTo", attributes, sql),
+        tracedStream(Stream.unwrap(Effect.map(get, (c) => c.copyTo(sql, options))), "pgwire.copyTo", attributes, textOf(sql)),
       listen: (channels, options) => Stream.unwrap(withConnection((c) => Effect.succeed(c.listen(channels, options)))),
       stats: Effect.sync(() => ({
         idle: count(false),

@@ -38,7 +38,7 @@ import type { Row } from "../client/internal/Wire.ts"
 import type { ListenEvent, ListenOptions } from "../client/Listen.ts"
 import type { PgConnectionShape } from "../client/PgConnection.ts"
 import { make as makePool, PgPool, type PgPoolConfig, type PgPoolShape } from "../client/Pool.ts"
-import { tracedStream } from "../client/pool/Tracing.ts"
+import { spanQueryText, tracedStream } from "../client/pool/Tracing.ts"
 import type { StreamOptions } from "../client/QueryStream.ts"
 import { json, makeCompiler } from "./Compiler.ts"
 import { PgSqlConnection } from "./Connection.ts"
@@ -206,7 +206,7 @@ export const fromPool = (
           Stream.unwrap(Effect.map(connection, (c) => Stream.mapError(c.stream(sql, params, streamOptions), sqlError("stream")))),
           "pgwire.stream",
           attributes,
-          sql
+          spanQueryText(pool.settings.spanQueryText, sql)
         ),
       copyFrom: (sql: string, copyOptions?: CopyFromOptions) =>
         Sink.unwrap<CopyResult, Uint8Array, never, SqlError.SqlError, Scope.Scope, never>(
@@ -217,7 +217,7 @@ export const fromPool = (
           Stream.unwrap(Effect.map(connection, (c) => Stream.mapError(c.copyTo(sql, copyOptions), sqlError("copyTo")))),
           "pgwire.copyTo",
           attributes,
-          sql
+          spanQueryText(pool.settings.spanQueryText, sql)
         ),
       listen: (channels: string | ReadonlyArray<string>, listenOptions?: ListenOptions) =>
         Stream.mapError(pool.listen(channels, listenOptions), sqlError("listen")),

@@ -131,6 +131,8 @@ describe("borrowing", () => {
       expect(errorOf(exit)?._tag).toBe("ConfigError")
       const negative = yield* Effect.exit(Effect.scoped(PgPool.make({ connection, maxSize: 0 })))
       expect(errorOf(negative)?._tag).toBe("ConfigError")
+      const text = yield* Effect.exit(Effect.scoped(PgPool.make({ connection, spanQueryText: "raw" as never })))
+      expect(errorOf(text)).toMatchObject({ _tag: "ConfigError", key: "spanQueryText" })
     }))
 })
 
@@ -401,7 +403,7 @@ describe("tracing", () => {
           expect(connect[0]!.kind).toBe("client")
           const queries = spans.filter((s) => s.name === "pgwire.query")
           expect(queries.length).toBe(2)
-          expect(Object.fromEntries(queries[0]!.attributes)).toMatchObject({ ...base, "db.query.text": "SELECT 1" })
+          expect(Object.fromEntries(queries[0]!.attributes)).toMatchObject({ ...base, "db.query.text": "SELECT ?" })
           expect(queries[0]!.attributes.has("db.response.status_code")).toBe(false)
           expect(Object.fromEntries(queries[1]!.attributes)).toMatchObject({
             ...base,
@@ -412,6 +414,31 @@ describe("tracing", () => {
           expect(queries[1]!.status._tag === "Ended" && Exit.isFailure(queries[1]!.status.exit)).toBe(true)
         }))
       )
+  })
+
+  it.live("db.query.text has the literals replaced by default, as written with \"full\", and is left out with \"none\"", () => {
+    const statement = "SELECT 'hunter2' AS secret, 42 AS n, $1::text AS p"
+    const textOf = (spanQueryText: PgPoolConfig["spanQueryText"]) => {
+      const { spans, tracer } = recording()
+      return withPool({ maxSize: 1, spanQueryText }, (pool) =>
+        Effect.gen(function*() {
+          const result = yield* pool.query(statement, ["x"])
+          expect(result.rows).toEqual([{ secret: "hunter2", n: 42, p: "x" }])
+          yield* pool.execute("ALTER ROLE no_such_role_here PASSWORD 'hunter2'").pipe(Effect.exit)
+        })).pipe(
+          Effect.withTracer(tracer),
+          Effect.map(() => {
+            const texts = spans.filter((s) => s.name === "pgwire.query" || s.name === "pgwire.execute").map((s) => s.attributes.get("db.query.text"))
+            expect(texts.length).toBe(2)
+            return texts
+          })
+        )
+    }
+    return Effect.gen(function*() {
+      expect(yield* textOf(undefined)).toEqual(["SELECT ? AS secret, ? AS n, $1::text AS p", "ALTER ROLE no_such_role_here PASSWORD ?"])
+      expect(yield* textOf("full")).toEqual([statement, "ALTER ROLE no_such_role_here PASSWORD 'hunter2'"])
+      expect(yield* textOf("none")).toEqual([undefined, undefined])
+    })
   })
 })
 

@@ -66,9 +66,25 @@ export interface PgPoolConfig {
   readonly resetTimeout?: Duration.Input | undefined
   /** How often idle connections are checked for `idleTimeout` and `maxLifetime`. Default 1 second. */
   readonly maintenanceInterval?: Duration.Input | undefined
+  /**
+   * What the spans' `db.query.text` holds: `"sanitized"` (the default) the
+   * statement with every literal replaced by `?` (`PASSWORD 'x'` becomes
+   * `PASSWORD ?`), as OpenTelemetry asks for text that may carry values;
+   * `"full"` the statement as written; `"none"` leaves the attribute out.
+   */
+  readonly spanQueryText?: SpanQueryText | undefined
   /** The transport connect function (tests, proxies); default the TCP/TLS transport. */
   readonly connect?: MakeOptions["connect"]
 }
+
+/**
+ * How a statement's text goes on its span (`db.query.text`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SpanQueryText = "sanitized" | "full" | "none"
+
 
 /** The options with defaults filled in, durations in milliseconds. */
 export interface PoolSettings {
@@ -85,6 +101,7 @@ export interface PoolSettings {
   readonly healthCheckTimeout: number
   readonly resetTimeout: number
   readonly maintenanceInterval: number
+  readonly spanQueryText: SpanQueryText
 }
 
 let poolCounter = 0
@@ -107,6 +124,14 @@ const countOf = (key: string, input: number | undefined, fallback: number, minim
     return Effect.fail(new ConfigError({ key, message: `${key}: must be an integer of at least ${minimum}` }))
   }
   return Effect.succeed(input)
+}
+
+const spanQueryTextOf = (input: string | undefined): Effect.Effect<SpanQueryText, ConfigError> => {
+  if (input === undefined) return Effect.succeed("sanitized")
+  if (input === "sanitized" || input === "full" || input === "none") return Effect.succeed(input)
+  return Effect.fail(
+    new ConfigError({ key: "spanQueryText", message: `spanQueryText: must be "sanitized", "full" or "none", not ${JSON.stringify(input)}` })
+  )
 }
 
 /**
@@ -137,6 +162,7 @@ export const settingsOf = (config: PgPoolConfig): Effect.Effect<PoolSettings, Co
       healthCheckAfter: yield* millisOf("healthCheckAfter", config.healthCheckAfter, 1_000),
       healthCheckTimeout: yield* millisOf("healthCheckTimeout", config.healthCheckTimeout, 5_000, true),
       resetTimeout: yield* millisOf("resetTimeout", config.resetTimeout, 5_000, true),
-      maintenanceInterval: yield* millisOf("maintenanceInterval", config.maintenanceInterval, 1_000, true)
+      maintenanceInterval: yield* millisOf("maintenanceInterval", config.maintenanceInterval, 1_000, true),
+      spanQueryText: yield* spanQueryTextOf(config.spanQueryText)
     }
   })

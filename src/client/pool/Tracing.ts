@@ -10,7 +10,9 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import { sanitizeSql } from "../../protocol/SqlLexer.ts"
 import type { ResolvedConfig } from "../Config.ts"
+import type { SpanQueryText } from "./Options.ts"
 
 /**
  * The attributes every span of a pool (and of the SqlClient on it) carries.
@@ -24,6 +26,17 @@ export const databaseAttributes = (config: Pick<ResolvedConfig, "database" | "ho
   "server.address": config.host,
   "server.port": config.port
 })
+
+/**
+ * What a statement's span records as `db.query.text` under `mode`:
+ * the text with its literals replaced by `?` (`"sanitized"`), as written
+ * (`"full"`), or nothing (`"none"`).
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export const spanQueryText = (mode: SpanQueryText, sql: string): string | undefined =>
+  mode === "sanitized" ? sanitizeSql(sql) : mode === "full" ? sql : undefined
 
 /**
  * The SQLSTATE of a failure, if it carries one: a server error, or an error
@@ -53,9 +66,13 @@ export const recordFailure = (span: Tracer.Span, error: unknown): void => {
   span.attribute("error.type", code ?? tag)
 }
 
+const withText = (attributes: Readonly<Record<string, unknown>>, text: string | undefined): Readonly<Record<string, unknown>> =>
+  text === undefined ? attributes : { ...attributes, "db.query.text": text }
+
 /**
- * Runs `effect` in a client span `name` with `attributes` (and the query
- * text, if given); a failure adds the status code.
+ * Runs `effect` in a client span `name` with `attributes` (and `text` as
+ * `db.query.text`, if given: see `spanQueryText`); a failure adds the
+ * status code.
  *
  * @since 0.1.0
  * @category tracing
@@ -64,18 +81,18 @@ export const traced = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   name: string,
   attributes: Readonly<Record<string, unknown>>,
-  sql?: string
+  text?: string
 ): Effect.Effect<A, E, R> =>
   Effect.useSpan(
     name,
-    { kind: "client", attributes: sql === undefined ? attributes : { ...attributes, "db.query.text": sql } },
+    { kind: "client", attributes: withText(attributes, text) },
     (span) =>
       Effect.tapError(Effect.withParentSpan(effect, span, { captureStackTrace: false }), (error) => Effect.sync(() => recordFailure(span, error)))
   )
 
 /**
- * A stream in a client span that lasts as long as the stream; a failure adds
- * the status code.
+ * A stream in a client span that lasts as long as the stream (with `text`
+ * as `db.query.text`, if given); a failure adds the status code.
  *
  * @since 0.1.0
  * @category tracing
@@ -84,11 +101,11 @@ export const tracedStream = <A, E, R>(
   stream: Stream.Stream<A, E, R>,
   name: string,
   attributes: Readonly<Record<string, unknown>>,
-  sql: string
+  text: string | undefined
 ): Stream.Stream<A, E, R> =>
   Stream.unwrap(
     Effect.map(
-      Effect.makeSpanScoped(name, { kind: "client", attributes: { ...attributes, "db.query.text": sql } }),
+      Effect.makeSpanScoped(name, { kind: "client", attributes: withText(attributes, text) }),
       (span) =>
         stream.pipe(
           Stream.tapError((error) => Effect.sync(() => recordFailure(span, error))),
