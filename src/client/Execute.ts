@@ -18,7 +18,7 @@ import type { Writer } from "../protocol/Writer.ts"
 import { type Core, mayCopy } from "./internal/Core.ts"
 import { unexpected, type Message, type Request, type Row, type Wire, type WireFailure } from "./internal/Wire.ts"
 import { fromNoticeFields, type PgServerError } from "./PgServerError.ts"
-import { type QueryResult, rowCountOf } from "./Query.ts"
+import { type QueryResult, rowCountOf, writeCloses } from "./Query.ts"
 import { type QueryError, type ValueDecodeError, valueDecodeError } from "./QueryErrors.ts"
 import type { TypeRegistry } from "./types/Registry.ts"
 
@@ -32,6 +32,10 @@ export class SimpleRequest implements Request {
   private described = false
   private error: PgServerError | ValueDecodeError | undefined
   private dropped = false
+  /** Closes of evicted statements sent ahead of the Query (with a Sync of their own) and not yet confirmed. */
+  private closes: number
+  /** The ReadyForQuery of the closes' Sync is still to come. */
+  private closesSynced: boolean
   /** The caller stopped waiting: drain, and keep nothing of the result (what arrived so far included). */
   get abandoned(): boolean {
     return this.dropped
@@ -47,12 +51,24 @@ export class SimpleRequest implements Request {
   readonly sql: string
   private readonly registry: TypeRegistry
 
-  constructor(sql: string, registry: TypeRegistry) {
+  constructor(sql: string, registry: TypeRegistry, closes = 0) {
     this.sql = sql
     this.registry = registry
+    this.closes = closes
+    this.closesSynced = closes === 0
   }
 
-  encode(w: Writer): void {
+  /**
+   * The Query, after the Closes of statements the cache evicted (these ride
+   * on the next write, whichever request makes it). A Close is an
+   * extended-protocol message, so they get a Sync of their own: the Query
+   * then starts from a clean state.
+   */
+  encode(w: Writer, closes: ReadonlyArray<string> = []): void {
+    if (closes.length > 0) {
+      writeCloses(w, closes)
+      encodeFrontendInto(w, { _tag: "Sync" })
+    }
     encodeFrontendInto(w, { _tag: "Query", query: this.sql })
   }
 
@@ -68,6 +84,23 @@ export class SimpleRequest implements Request {
   }
 
   onMessage(message: Message, wire: Wire): boolean {
+    if (!this.closesSynced) {
+      if (message._tag === "CloseComplete" && this.closes > 0) {
+        this.closes--
+        return false
+      }
+      if (message._tag === "ReadyForQuery" && this.closes === 0) {
+        this.closesSynced = true
+        return false
+      }
+      if (message._tag === "ErrorResponse") {
+        // The server skips the rest up to the Sync; the Query runs after it.
+        this.error ??= fromNoticeFields(message.fields, this.sql)
+        this.closes = 0
+        return false
+      }
+      throw unexpected(message, "while closing evicted statements")
+    }
     switch (message._tag) {
       case "RowDescription": {
         const fields = message.fields
@@ -140,11 +173,13 @@ export class SimpleRequest implements Request {
  */
 export const makeExecute = (core: Core) => (sql: string): Effect.Effect<ReadonlyArray<QueryResult>, QueryError> =>
   Effect.callback<ReadonlyArray<QueryResult>, QueryError>((resume) => {
-    const request = new SimpleRequest(sql, core.types)
+    const closes = core.cache.takeCloses()
+    const request = new SimpleRequest(sql, core.types, closes.length)
     request.resume = resume
     // COPY switches the server into a mode where a pipelined message would break it.
-    const error = core.wire.submit(request, (w) => request.encode(w), mayCopy(sql))
+    const error = core.wire.submit(request, (w) => request.encode(w, closes), mayCopy(sql))
     if (error !== undefined) {
+      core.cache.restoreCloses(closes)
       resume(Exit.fail(error))
       return
     }

@@ -220,6 +220,35 @@ describe("prepared statements", () => {
       { statementCacheSize: 16 }
     ))
 
+  it.live("the Close of an evicted statement rides on execute's write too (simple protocol)", () =>
+    withConnection(
+      (c) =>
+        Effect.gen(function*() {
+          // A statement prepared, then never bound (its parameter does not encode): it evicted
+          // the oldest, and that Close waits for the next write.
+          const evictUnbound = (i: number) =>
+            Effect.gen(function*() {
+              const failed = errorOf(yield* Effect.exit(c.query(`SELECT $1::int4 + ${i} AS n`, [2 ** 40])))
+              expect(failed?._tag).toBe("ParameterError")
+            })
+          for (let i = 0; i < 4; i++) yield* c.query(`SELECT ${i} AS n`)
+          yield* evictUnbound(4)
+          expect((yield* c.stats).preparedStatements).toBe(4)
+          // The next write is a simple Query: the Close goes with it.
+          const [counted] = yield* c.execute("SELECT count(*)::int4 AS n FROM pg_prepared_statements")
+          expect(counted!.rows).toEqual([{ n: 4 }])
+          // With a multi-statement string, and with a failing one, each answers as before.
+          yield* evictUnbound(5)
+          const results = yield* c.execute("SELECT 1 AS a; SELECT count(*)::int4 AS n FROM pg_prepared_statements")
+          expect(results.map((r) => r.rows)).toEqual([[{ a: 1 }], [{ n: 4 }]])
+          yield* evictUnbound(6)
+          const failed = errorOf(yield* Effect.exit(c.execute("SELECT * FROM no_such_table_for_closes")))
+          expect(failed).toMatchObject({ _tag: "PgServerError", code: "42P01" })
+          expect((yield* c.execute("SELECT count(*)::int4 AS n FROM pg_prepared_statements"))[0]!.rows).toEqual([{ n: 4 }])
+        }),
+      { statementCacheSize: 4 }
+    ))
+
   it.live("a statement that fails to prepare is not cached, and concurrent first uses share one preparation", () =>
     withConnection((c) =>
       Effect.gen(function*() {
