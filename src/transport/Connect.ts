@@ -26,7 +26,7 @@ import { Buffer } from "node:buffer"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import * as Tls from "node:tls"
-import { makePhaseSocket } from "./internal/PhaseSocket.ts"
+import { type DirectReads, makeDirectReads, makePhaseSocket } from "./internal/PhaseSocket.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -58,6 +58,8 @@ type Endpoint =
 
 interface Established {
   readonly stream: Net.Socket
+  /** Set when the socket reads into a reused buffer (a connection that never upgrades to TLS). */
+  readonly direct: DirectReads | undefined
   readonly tls: TlsInfo | undefined
   readonly remoteAddress: string
 }
@@ -105,14 +107,16 @@ const closedError = (socket: Net.Socket, during: string): ConnectionError =>
 const openSocket = (
   endpoint: Endpoint,
   keepAlive: number | false,
-  opened: Array<Net.Socket>
+  opened: Array<Net.Socket>,
+  direct: DirectReads | undefined
 ): Effect.Effect<Net.Socket, ConnectionError> =>
   Effect.callback<Net.Socket, ConnectionError>((resume) => {
     let socket: Net.Socket
+    const reads = direct === undefined ? {} : { onread: direct.onread }
     try {
       socket = endpoint._tag === "Unix"
-        ? Net.createConnection({ path: endpoint.path })
-        : Net.createConnection({ host: endpoint.host, port: endpoint.port })
+        ? Net.createConnection({ path: endpoint.path, ...reads })
+        : Net.createConnection({ host: endpoint.host, port: endpoint.port, ...reads })
     } catch (cause) {
       // Node throws synchronously for an invalid port or host argument.
       resume(Effect.fail(connectionError("ConnectFailed", `cannot connect to ${describe(endpoint)}: ${messageOf(cause)}`, cause)))
@@ -328,12 +332,14 @@ const establish = Effect.fnUntraced(function*(
   keepAlive: number | false,
   opened: Array<Net.Socket>
 ) {
-  const socket = yield* openSocket(endpoint, keepAlive, opened)
-  const remoteAddress = endpoint._tag === "Unix" ? endpoint.display : socket.remoteAddress ?? endpoint.host
-  const plain: Established = { stream: socket, tls: undefined, remoteAddress }
   const tls = options.tls
   // libpq never uses TLS over a Unix-domain socket: the kernel is the channel.
-  if (tls === undefined || endpoint._tag === "Unix") return plain
+  const staysPlain = tls === undefined || endpoint._tag === "Unix"
+  const direct = staysPlain ? makeDirectReads() : undefined
+  const socket = yield* openSocket(endpoint, keepAlive, opened, direct)
+  const remoteAddress = endpoint._tag === "Unix" ? endpoint.display : socket.remoteAddress ?? endpoint.host
+  const plain: Established = { stream: socket, direct, tls: undefined, remoteAddress }
+  if (staysPlain) return plain
   if (tls.negotiation === "postgres") {
     const answer = yield* requestSsl(socket)
     if (answer === "N") {
@@ -344,7 +350,7 @@ const establish = Effect.fnUntraced(function*(
     }
   }
   const secure = yield* handshake(socket, options, tls, opened)
-  return { stream: secure, tls: tlsInfoOf(secure), remoteAddress } satisfies Established
+  return { stream: secure, direct: undefined, tls: tlsInfoOf(secure), remoteAddress } satisfies Established
 })
 
 const destroyNow = (opened: ReadonlyArray<Net.Socket>): void => {
@@ -383,7 +389,7 @@ export const connect: Connect = Effect.fnUntraced(function*(options: ConnectOpti
       )
   })).pipe(Effect.onError(() => Effect.sync(() => destroyNow(opened))))
   handedOut = true
-  const { socket } = makePhaseSocket(established.stream)
+  const { socket } = makePhaseSocket(established.stream, established.direct)
   return { socket, tls: established.tls, remoteAddress: established.remoteAddress, options } satisfies Transport
 })
 
