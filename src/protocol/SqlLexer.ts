@@ -106,37 +106,121 @@ const afterBlockComment = (sql: string, i: number): number => {
   return Math.min(i, n)
 }
 
+/** Where the digits (with `_` separators between them) starting at `j` end. */
+const afterDigits = (sql: string, j: number): number => {
+  const n = sql.length
+  while (j < n) {
+    const c = sql.charCodeAt(j)
+    if (isDigit(c) || (c === 0x5f && j + 1 < n && isDigit(sql.charCodeAt(j + 1)))) j++
+    else break
+  }
+  return j
+}
+
 /** Where a number starting at `i` (a digit, or `.` before a digit) ends. */
 const afterNumber = (sql: string, i: number): number => {
   const n = sql.length
-  const c = sql.charCodeAt(i)
-  const radix = c === 0x30 ? sql.charCodeAt(i + 1) | 0x20 : 0
+  const radix = sql.charCodeAt(i) === 0x30 && i + 1 < n ? sql.charCodeAt(i + 1) | 0x20 : 0
   if (radix === 0x78 || radix === 0x6f || radix === 0x62) {
     // 0x1F, 0o17, 0b101 (and their `_` separators)
     let j = i + 2
-    while (j < n && (isIdentifierPart(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 0x24)) j++
+    while (j < n && isIdentifierPart(sql.charCodeAt(j)) && sql.charCodeAt(j) !== 0x24) j++
     return j
   }
-  let j = i
-  const digits = () => {
-    while (j < n && (isDigit(sql.charCodeAt(j)) || (sql.charCodeAt(j) === 0x5f && isDigit(sql.charCodeAt(j + 1))))) j++
-  }
-  digits()
+  let j = afterDigits(sql, i)
   // A fraction, but not the `..` of a range such as `1..2` in PL/pgSQL.
-  if (sql.charCodeAt(j) === 0x2e && sql.charCodeAt(j + 1) !== 0x2e) {
-    j++
-    digits()
-  }
-  const e = sql.charCodeAt(j) | 0x20
-  if (e === 0x65) {
-    const sign = sql.charCodeAt(j + 1)
+  if (j < n && sql.charCodeAt(j) === 0x2e && !(j + 1 < n && sql.charCodeAt(j + 1) === 0x2e)) j = afterDigits(sql, j + 1)
+  if (j < n && (sql.charCodeAt(j) | 0x20) === 0x65) {
+    const sign = j + 1 < n ? sql.charCodeAt(j + 1) : 0
     const first = sign === 0x2b || sign === 0x2d ? j + 2 : j + 1
-    if (isDigit(sql.charCodeAt(first))) {
-      j = first
-      digits()
-    }
+    if (first < n && isDigit(sql.charCodeAt(first))) j = afterDigits(sql, first)
   }
   return j
+}
+
+/** Token kinds as small numbers, for the allocation-free `nextToken`. */
+const Space = 0
+const Comment = 1
+const StringLiteral = 2
+const QuotedIdentifier = 3
+const Identifier = 4
+const NumberLiteral = 5
+const Parameter = 6
+const Semicolon = 7
+const Operator = 8
+
+const kindNames: ReadonlyArray<SqlTokenKind> = [
+  "space",
+  "comment",
+  "string",
+  "quotedIdentifier",
+  "identifier",
+  "number",
+  "parameter",
+  "semicolon",
+  "operator"
+]
+
+/**
+ * The token starting at `i` (< `sql.length`) as one number, its end times 16
+ * plus its kind's code: no allocation per token for the callers on a hot
+ * path (the server splits every simple Query).
+ */
+const nextToken = (sql: string, i: number): number => {
+  const n = sql.length
+  const c = sql.charCodeAt(i)
+  const next = i + 1 < n ? sql.charCodeAt(i + 1) : 0
+  if (isIdentifierStart(c)) {
+    if (next === 0x27 && isStringPrefix(c)) return afterQuoted(sql, i + 1, 0x27, c === 0x45 || c === 0x65) * 16 + StringLiteral
+    if ((c === 0x55 || c === 0x75) && next === 0x26) {
+      // U&'...' and U&"..."
+      const quote = sql.charCodeAt(i + 2)
+      if (quote === 0x27) return afterQuoted(sql, i + 2, quote, false) * 16 + StringLiteral
+      if (quote === 0x22) return afterQuoted(sql, i + 2, quote, false) * 16 + QuotedIdentifier
+    }
+    // The identifier whole, so a '$' inside it is not a dollar quote.
+    let j = i + 1
+    while (j < n && isIdentifierPart(sql.charCodeAt(j))) j++
+    return j * 16 + Identifier
+  }
+  if (isSpace(c)) {
+    let j = i + 1
+    while (j < n && isSpace(sql.charCodeAt(j))) j++
+    return j * 16 + Space
+  }
+  switch (c) {
+    case 0x3b:
+      return (i + 1) * 16 + Semicolon
+    case 0x27:
+      return afterQuoted(sql, i, 0x27, false) * 16 + StringLiteral
+    case 0x22:
+      return afterQuoted(sql, i, 0x22, false) * 16 + QuotedIdentifier
+    case 0x2d:
+      if (next === 0x2d) {
+        let j = i
+        while (j < n && sql.charCodeAt(j) !== 0x0a) j++
+        return j * 16 + Comment
+      }
+      break
+    case 0x2f:
+      if (next === 0x2a) return afterBlockComment(sql, i) * 16 + Comment
+      break
+    case 0x24: {
+      const tagEnd = dollarTagEnd(sql, i)
+      if (tagEnd !== -1) {
+        const close = sql.indexOf(sql.slice(i, tagEnd), tagEnd)
+        return (close === -1 ? n : close + (tagEnd - i)) * 16 + StringLiteral
+      }
+      if (isDigit(next)) {
+        let j = i + 1
+        while (j < n && isDigit(sql.charCodeAt(j))) j++
+        return j * 16 + Parameter
+      }
+      break
+    }
+  }
+  if (isDigit(c) || (c === 0x2e && isDigit(next))) return afterNumber(sql, i) * 16 + NumberLiteral
+  return (i + 1) * 16 + Operator
 }
 
 /**
@@ -147,61 +231,41 @@ const afterNumber = (sql: string, i: number): number => {
  * @category lexing
  */
 export const scanSql = (sql: string, visit: (kind: SqlTokenKind, start: number, end: number) => void): void => {
-  const n = sql.length
   let i = 0
-  while (i < n) {
-    const start = i
-    const c = sql.charCodeAt(i)
-    const next = sql.charCodeAt(i + 1)
-    if (isSpace(c)) {
-      while (i < n && isSpace(sql.charCodeAt(i))) i++
-      visit("space", start, i)
-    } else if (c === 0x3b) {
-      visit("semicolon", start, ++i)
-    } else if (c === 0x2d && next === 0x2d) {
-      while (i < n && sql.charCodeAt(i) !== 0x0a) i++
-      visit("comment", start, i)
-    } else if (c === 0x2f && next === 0x2a) {
-      i = afterBlockComment(sql, i)
-      visit("comment", start, i)
-    } else if (c === 0x27) {
-      i = afterQuoted(sql, i, 0x27, false)
-      visit("string", start, i)
-    } else if (c === 0x22) {
-      i = afterQuoted(sql, i, 0x22, false)
-      visit("quotedIdentifier", start, i)
-    } else if (isStringPrefix(c) && next === 0x27) {
-      i = afterQuoted(sql, i + 1, 0x27, c === 0x45 || c === 0x65)
-      visit("string", start, i)
-    } else if ((c === 0x55 || c === 0x75) && next === 0x26 && (sql.charCodeAt(i + 2) === 0x27 || sql.charCodeAt(i + 2) === 0x22)) {
-      // U&'...' and U&"..."
-      const quote = sql.charCodeAt(i + 2)
-      i = afterQuoted(sql, i + 2, quote, false)
-      visit(quote === 0x27 ? "string" : "quotedIdentifier", start, i)
-    } else if (c === 0x24) {
-      const tagEnd = dollarTagEnd(sql, i)
-      if (tagEnd !== -1) {
-        const close = sql.indexOf(sql.slice(i, tagEnd), tagEnd)
-        i = close === -1 ? n : close + (tagEnd - i)
-        visit("string", start, i)
-      } else if (isDigit(next)) {
-        i++
-        while (i < n && isDigit(sql.charCodeAt(i))) i++
-        visit("parameter", start, i)
-      } else {
-        visit("operator", start, ++i)
-      }
-    } else if (isIdentifierStart(c)) {
-      // The identifier whole, so a '$' inside it is not a dollar quote.
-      while (i < n && isIdentifierPart(sql.charCodeAt(i))) i++
-      visit("identifier", start, i)
-    } else if (isDigit(c) || (c === 0x2e && isDigit(next))) {
-      i = afterNumber(sql, i)
-      visit("number", start, i)
-    } else {
-      visit("operator", start, ++i)
-    }
+  while (i < sql.length) {
+    const token = nextToken(sql, i)
+    const end = Math.floor(token / 16)
+    visit(kindNames[token % 16]!, i, end)
+    i = end
   }
+}
+
+/**
+ * The statements of a query string, each without its terminating semicolon
+ * and surrounding whitespace; pieces of only whitespace and comments are
+ * left out (see `server/Statements.ts`).
+ *
+ * @internal
+ */
+export const splitSql = (sql: string): Array<string> => {
+  const out: Array<string> = []
+  let start = 0
+  let content = false
+  let i = 0
+  while (i < sql.length) {
+    const token = nextToken(sql, i)
+    const kind = token % 16
+    if (kind === Semicolon) {
+      if (content) out.push(sql.slice(start, i).trim())
+      start = i + 1
+      content = false
+    } else if (kind !== Space && kind !== Comment) {
+      content = true
+    }
+    i = Math.floor(token / 16)
+  }
+  if (content) out.push(sql.slice(start).trim())
+  return out
 }
 
 /**
@@ -217,11 +281,16 @@ export const scanSql = (sql: string, visit: (kind: SqlTokenKind, start: number, 
 export const sanitizeSql = (sql: string): string => {
   let out = ""
   let copied = 0
-  scanSql(sql, (kind, start, end) => {
-    if (kind === "string" || kind === "number") {
-      out += sql.slice(copied, start) + "?"
+  let i = 0
+  while (i < sql.length) {
+    const token = nextToken(sql, i)
+    const end = Math.floor(token / 16)
+    const kind = token % 16
+    if (kind === StringLiteral || kind === NumberLiteral) {
+      out += sql.slice(copied, i) + "?"
       copied = end
     }
-  })
+    i = end
+  }
   return copied === 0 ? sql : out + sql.slice(copied)
 }

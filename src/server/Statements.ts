@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 
-import { scanSql } from "../protocol/SqlLexer.ts"
+import { splitSql } from "../protocol/SqlLexer.ts"
 
 /**
  * The statements of a query string, each without its terminating semicolon
@@ -23,19 +23,4 @@ import { scanSql } from "../protocol/SqlLexer.ts"
  * @since 0.1.0
  * @category parsing
  */
-export const splitStatements = (sql: string): Array<string> => {
-  const out: Array<string> = []
-  let start = 0
-  let content = false
-  const finish = (end: number) => {
-    if (content) out.push(sql.slice(start, end).trim())
-    start = end + 1
-    content = false
-  }
-  scanSql(sql, (kind, at) => {
-    if (kind === "semicolon") finish(at)
-    else if (kind !== "space" && kind !== "comment") content = true
-  })
-  finish(sql.length)
-  return out
-}
+export const splitStatements = (sql: string): Array<string> => splitSql(sql)
