@@ -98,6 +98,37 @@ describe("direct reads (onread)", () => {
       expect(Buffer.concat(chunks).equals(payload)).toBe(true)
     }))
 
+  it.live("a peer that closes before the phase socket attaches: the reader ends, it does not wait forever", () =>
+    Effect.gen(function*() {
+      const server = yield* listen((socket) => {
+        socket.end()
+      })
+      const direct = makeDirectReads()
+      const socket = yield* open(server.port, direct)
+      yield* Effect.sleep("100 millis")
+      const { reader } = makePhaseSocket(socket, direct)
+      const end = yield* Effect.flip(reader.pull).pipe(Effect.timeout("5 seconds"))
+      expect(end.reason._tag).toBe("SocketCloseError")
+    }))
+
+  it.live("the same without direct reads (the data-event path)", () =>
+    Effect.gen(function*() {
+      const server = yield* listen((socket) => {
+        socket.end()
+      })
+      const socket = yield* Effect.acquireRelease(
+        Effect.callback<Net.Socket>((resume) => {
+          const s = Net.createConnection({ host: "127.0.0.1", port: server.port })
+          s.once("connect", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.sync(() => s.destroy())
+      )
+      yield* Effect.sleep("100 millis")
+      const { reader } = makePhaseSocket(socket)
+      const end = yield* Effect.flip(reader.pull).pipe(Effect.timeout("5 seconds"))
+      expect(end.reason._tag).toBe("SocketCloseError")
+    }))
+
   it.live("the end of the stream reaches the reader after the last bytes", () =>
     Effect.gen(function*() {
       const server = yield* listen((socket) => {

@@ -113,6 +113,10 @@ export const makePhaseSocket = (stream: Net.Socket, direct?: DirectReads) => {
   stream.on("end", onEnd)
   stream.on("close", onClose)
   stream.on("error", onError)
+  // A peer that closed before this phase attached (its `end` or `close`
+  // already emitted): the reader ends after the bytes kept, instead of
+  // waiting for events that will not come again.
+  if (stream.readableEnded || stream.destroyed) failure = closeError(stream.errored === null ? 1000 : 1006)
   stream.resume()
 
   const pull: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError> = Effect.callback((resume) => {
