@@ -152,15 +152,26 @@ export const encodeReadyForQuery = (w: Writer, m: ReadyForQuery): void => {
   w.end(at)
 }
 
+/**
+ * The transaction status a ReadyForQuery's byte stands for, or `undefined`
+ * for a byte that is none of `I`, `T`, `E` (for code that reads the byte
+ * from a frame without decoding the message).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const transactionStatusOf = (byte: number | undefined): TransactionStatus | undefined =>
+  byte === 0x49 ? "I" : byte === 0x54 ? "T" : byte === 0x45 ? "E" : undefined
+
 /** @internal */
 export const decodeReadyForQuery = (r: Reader): ReadyForQuery => {
   const status = r.u8("transaction status")
-  switch (status) {
-    case 0x49:
+  switch (transactionStatusOf(status)) {
+    case "I":
       return readyIdle
-    case 0x54:
+    case "T":
       return readyInTransaction
-    case 0x45:
+    case "E":
       return readyFailed
   }
   return fail("InvalidValue", `ReadyForQuery: unknown transaction status 0x${status.toString(16)}`)

@@ -27,7 +27,8 @@ import {
   FrontendType,
   frontendLimitTable,
   makeFrameScanner,
-  type ProtocolError
+  type ProtocolError,
+  transactionStatusOf
 } from "../../protocol/index.ts"
 import { concatBytes } from "../../auth/internal/encoding.ts"
 import { Reader } from "../../protocol/Reader.ts"
@@ -133,8 +134,7 @@ export const runRelay = (state: SessionState, relay: SessionRelay): Effect.Effec
     const onBack = (type: number, body: Uint8Array | undefined) => {
       if (type === BackendType.ReadyForQuery && body !== undefined && body.length === 1) {
         if (owed > 0) owed--
-        const status = body[0]
-        handle.status = status === 0x54 ? "T" : status === 0x45 ? "E" : "I"
+        handle.status = transactionStatusOf(body[0]) ?? "I"
       } else if (type === BackendType.ParameterStatus && body !== undefined) {
         const parameter = parameterOf(body)
         if (parameter !== undefined) handle.store(parameter[0], parameter[1])

@@ -17,10 +17,12 @@ import {
   makeFrameScanner,
   type NoticeFields,
   type TransactionStatus,
+  transactionStatusOf,
   writeFrontend,
   Writer
 } from "../../../protocol/index.ts"
 import { type Field, pgError, type PgError } from "../../../server/index.ts"
+import { concatBytes } from "../../../auth/internal/encoding.ts"
 
 const writer = new Writer(4096)
 
@@ -148,9 +150,8 @@ export const answerOf = (raw: Uint8Array): QueryAnswerBytes | Error => {
       return
     }
     if (type === BackendType.ReadyForQuery) {
-      const byte = body?.length === 1 ? body[0] : undefined
-      if (byte !== 0x49 && byte !== 0x54 && byte !== 0x45) problem ??= "a ReadyForQuery without a transaction status I, T or E"
-      else status = byte === 0x49 ? "I" : byte === 0x54 ? "T" : "E"
+      status = body?.length === 1 ? transactionStatusOf(body[0]) : undefined
+      if (status === undefined) problem ??= "a ReadyForQuery without a transaction status I, T or E"
     } else if (type === BackendType.NotificationResponse) {
       const decoded = parse(raw.subarray(start, end))
       if (!Array.isArray(decoded) || decoded[0]?._tag !== "NotificationResponse") problem ??= "a NotificationResponse that does not decode"
@@ -164,18 +165,7 @@ export const answerOf = (raw: Uint8Array): QueryAnswerBytes | Error => {
   if (problem !== undefined) return new Error(problem)
   if (status === undefined) return new Error("the answer has no ReadyForQuery")
   // The common answer: only the final ReadyForQuery comes off, and a view will do.
-  const messages = kept.length === 1 ? kept[0]! : concat(kept)
+  const messages = kept.length === 1 ? kept[0]! : concatBytes(...kept)
   return { messages, status, notifications: notifications ?? noNotifications, stale }
 }
 
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let size = 0
-  for (const part of parts) size += part.length
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
