@@ -32,10 +32,11 @@ export class SimpleRequest implements Request {
   private described = false
   private error: PgServerError | ValueDecodeError | undefined
   private dropped = false
-  /** Closes of evicted statements sent ahead of the Query (with a Sync of their own) and not yet confirmed. */
-  private closes: number
-  /** The ReadyForQuery of the closes' Sync is still to come. */
-  private closesSynced: boolean
+  /**
+   * What the Closes sent ahead of the Query still owe: a CloseComplete each,
+   * then their Sync's ReadyForQuery (0 when none were sent).
+   */
+  private owed: number
   /** The caller stopped waiting: drain, and keep nothing of the result (what arrived so far included). */
   get abandoned(): boolean {
     return this.dropped
@@ -54,8 +55,7 @@ export class SimpleRequest implements Request {
   constructor(sql: string, registry: TypeRegistry, closes = 0) {
     this.sql = sql
     this.registry = registry
-    this.closes = closes
-    this.closesSynced = closes === 0
+    this.owed = closes === 0 ? 0 : closes + 1
   }
 
   /**
@@ -84,22 +84,15 @@ export class SimpleRequest implements Request {
   }
 
   onMessage(message: Message, wire: Wire): boolean {
-    if (!this.closesSynced) {
-      if (message._tag === "CloseComplete" && this.closes > 0) {
-        this.closes--
-        return false
-      }
-      if (message._tag === "ReadyForQuery" && this.closes === 0) {
-        this.closesSynced = true
-        return false
-      }
-      if (message._tag === "ErrorResponse") {
+    if (this.owed > 0) {
+      if (message._tag === "CloseComplete" && this.owed > 1) this.owed--
+      else if (message._tag === "ReadyForQuery" && this.owed === 1) this.owed = 0
+      else if (message._tag === "ErrorResponse") {
         // The server skips the rest up to the Sync; the Query runs after it.
         this.error ??= fromNoticeFields(message.fields, this.sql)
-        this.closes = 0
-        return false
-      }
-      throw unexpected(message, "while closing evicted statements")
+        this.owed = 1
+      } else throw unexpected(message, "while closing evicted statements")
+      return false
     }
     switch (message._tag) {
       case "RowDescription": {

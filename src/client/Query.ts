@@ -201,6 +201,12 @@ export const makePrepare = (
     // Unknown types in the description are learnt from the catalog before the decoders are
     // built. This runs in the connection's scope: an interrupted caller does not abandon a
     // preparation that others may share.
+    const giveUp = (exit: Exit.Exit<PreparedStatement, PrepareFailure>): void => {
+      cache.abandon(key, deferred)
+      // Parsed, then failed (a cancel landing on the Describe, say): the server still has it.
+      if (request.parsed) cache.closeLater(name)
+      Deferred.doneUnsafe(deferred, exit)
+    }
     const build = Deferred.await(described).pipe(
       Effect.flatMap((description) => {
         const missing = core.types.missing(description.parameterTypes.concat(description.fields.map((f) => f.dataTypeOid)))
@@ -209,12 +215,8 @@ export const makePrepare = (
       }),
       Effect.onExit((exit) =>
         Effect.sync(() => {
-          if (Exit.isSuccess(exit)) cache.store(key, exit.value)
-          else {
-            cache.abandon(key, deferred)
-            // Parsed, then failed (a cancel landing on the Describe, say): the server still has it.
-            if (request.parsed) cache.closeLater(name)
-          }
+          if (Exit.isFailure(exit)) return giveUp(exit)
+          cache.store(key, exit.value)
           Deferred.doneUnsafe(deferred, exit)
         })
       )
@@ -223,10 +225,9 @@ export const makePrepare = (
     // itself: the preparation then ends as the connection did.
     return Effect.flatMap(Effect.forkIn(build, core.scope), (fiber) => {
       fiber.addObserver(() => {
-        if (Deferred.isDoneUnsafe(deferred)) return
-        cache.abandon(key, deferred)
-        if (request.parsed) cache.closeLater(name)
-        Deferred.doneUnsafe(deferred, Exit.fail(wire.failure ?? new ConnectionError({ reason: "Closed", message: "the connection was closed" })))
+        if (!Deferred.isDoneUnsafe(deferred)) {
+          giveUp(Exit.fail(wire.failure ?? new ConnectionError({ reason: "Closed", message: "the connection was closed" })))
+        }
       })
       return Deferred.await(deferred)
     })
