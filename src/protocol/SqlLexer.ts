@@ -223,6 +223,10 @@ const nextToken = (sql: string, i: number): number => {
   return (i + 1) * 16 + Operator
 }
 
+/** A `nextToken` result's end and kind. */
+const endOf = (token: number): number => Math.floor(token / 16)
+const kindOf = (token: number): number => token % 16
+
 /**
  * Calls `visit` with each token of `sql` in order (every character belongs
  * to exactly one token), `end` exclusive.
@@ -234,9 +238,8 @@ export const scanSql = (sql: string, visit: (kind: SqlTokenKind, start: number, 
   let i = 0
   while (i < sql.length) {
     const token = nextToken(sql, i)
-    const end = Math.floor(token / 16)
-    visit(kindNames[token % 16]!, i, end)
-    i = end
+    visit(kindNames[kindOf(token)]!, i, endOf(token))
+    i = endOf(token)
   }
 }
 
@@ -254,7 +257,7 @@ export const splitSql = (sql: string): Array<string> => {
   let i = 0
   while (i < sql.length) {
     const token = nextToken(sql, i)
-    const kind = token % 16
+    const kind = kindOf(token)
     if (kind === Semicolon) {
       if (content) out.push(sql.slice(start, i).trim())
       start = i + 1
@@ -262,7 +265,7 @@ export const splitSql = (sql: string): Array<string> => {
     } else if (kind !== Space && kind !== Comment) {
       content = true
     }
-    i = Math.floor(token / 16)
+    i = endOf(token)
   }
   if (content) out.push(sql.slice(start).trim())
   return out
@@ -284,13 +287,12 @@ export const sanitizeSql = (sql: string): string => {
   let i = 0
   while (i < sql.length) {
     const token = nextToken(sql, i)
-    const end = Math.floor(token / 16)
-    const kind = token % 16
+    const kind = kindOf(token)
     if (kind === StringLiteral || kind === NumberLiteral) {
       out += sql.slice(copied, i) + "?"
-      copied = end
+      copied = endOf(token)
     }
-    i = end
+    i = endOf(token)
   }
   return copied === 0 ? sql : out + sql.slice(copied)
 }

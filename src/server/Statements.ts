@@ -23,4 +23,4 @@ import { splitSql } from "../protocol/SqlLexer.ts"
  * @since 0.1.0
  * @category parsing
  */
-export const splitStatements = (sql: string): Array<string> => splitSql(sql)
+export const splitStatements: (sql: string) => Array<string> = splitSql
