@@ -16,7 +16,7 @@ import { pgError } from "../../src/server/PgError.ts"
 import { type QueryAnswer, QueryHandler } from "../../src/server/QueryHandler.ts"
 import * as Results from "../../src/server/Results.ts"
 import { Oid } from "../../src/server/Values.ts"
-import { connectPeer, errorCode, readyPeer, tags } from "./support/peer.ts"
+import { cancelFrom, errorCode, readyPeer, tags } from "./support/peer.ts"
 import { startServer } from "./support/server.ts"
 
 const encoded = (...messages: ReadonlyArray<BackendMessage>): Uint8Array => {
@@ -124,12 +124,9 @@ describe("answerQuery", () => {
     Effect.scoped(Effect.gen(function*() {
       const { port } = yield* startServer({ handler: makeHandler([]) })
       const { peer, startup } = yield* readyPeer({ port })
-      const key = startup.find((m) => m._tag === "BackendKeyData")
-      if (key?._tag !== "BackendKeyData") return yield* Effect.fail("no BackendKeyData")
       yield* peer.send({ _tag: "Query", query: "forever" })
       yield* Effect.sleep("50 millis")
-      const side = yield* connectPeer({ port })
-      yield* side.send({ _tag: "CancelRequest", processId: key.processId, secretKey: key.secretKey })
+      yield* cancelFrom({ port }, startup)
       const messages = yield* peer.receiveUntil("ReadyForQuery")
       expect(tags(messages)).toEqual(["ErrorResponse", "ReadyForQuery"])
       expect(errorCode(messages)).toBe("57014")

@@ -13,7 +13,7 @@ import { pgError } from "../../src/server/PgError.ts"
 import { QueryHandler } from "../../src/server/QueryHandler.ts"
 import * as Results from "../../src/server/Results.ts"
 import { Oid } from "../../src/server/Values.ts"
-import { connectPeer, errorCode, readyPeer, tags } from "./support/peer.ts"
+import { cancelFrom, errorCode, readyPeer, tags } from "./support/peer.ts"
 import { startServer } from "./support/server.ts"
 
 const handler = (log: Array<string>) =>
@@ -68,12 +68,9 @@ describe("handlers that answer at once", () => {
       const log: Array<string> = []
       const { port } = yield* startServer({ handler: handler(log) })
       const { peer, startup } = yield* readyPeer({ port })
-      const key = startup.find((m) => m._tag === "BackendKeyData")
-      if (key?._tag !== "BackendKeyData") return yield* Effect.fail("no BackendKeyData")
       yield* peer.send({ _tag: "Query", query: "v1; v2; sleep; v3" })
       yield* Effect.sleep("100 millis")
-      const side = yield* connectPeer({ port })
-      yield* side.send({ _tag: "CancelRequest", processId: key.processId, secretKey: key.secretKey })
+      yield* cancelFrom({ port }, startup)
       const messages = yield* peer.receiveUntil("ReadyForQuery")
       expect(tags(messages)).toEqual([
         "RowDescription",

@@ -150,6 +150,18 @@ export const readyPeer = (
     return { peer, startup }
   })
 
+/** Sends a CancelRequest with the key from `startup` (its BackendKeyData) on a side connection. */
+export const cancelFrom = (
+  target: { readonly port: number } | { readonly path: string },
+  startup: ReadonlyArray<BackendMessage>
+): Effect.Effect<void, string, Scope.Scope> =>
+  Effect.gen(function*() {
+    const key = startup.find((m) => m._tag === "BackendKeyData")
+    if (key?._tag !== "BackendKeyData") return yield* Effect.fail("no BackendKeyData")
+    const side = yield* connectPeer(target)
+    yield* side.send({ _tag: "CancelRequest", processId: key.processId, secretKey: key.secretKey })
+  })
+
 /** The tags of messages, for compact assertions. */
 export const tags = (messages: ReadonlyArray<BackendMessage>): Array<string> => messages.map((m) => m._tag)
 
