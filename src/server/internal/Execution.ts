@@ -46,13 +46,17 @@ const isConnectionError = (u: unknown): u is ConnectionError =>
 /**
  * Runs `effect` in a fiber a CancelRequest can interrupt. A cancel becomes
  * 57014; a handler's `PgError` and any defect (reported as XX000) become a
- * failed outcome; a socket error ends the session.
+ * failed outcome; a socket error ends the session. An effect that is
+ * already an `Exit` (made while it was built) needs no fiber: no cancel can
+ * reach it.
  */
 export const cancellable = (
   state: SessionState,
   effect: Effect.Effect<Outcome, PgError | ConnectionError>
 ): Effect.Effect<Outcome, ConnectionError> =>
-  Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
+  Exit.isExit(effect)
+    ? outcomeOf(state, effect as Exit.Exit<Outcome, PgError | ConnectionError>)
+    : Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) => {
     // Finished without suspending: no cancel could have reached it.
     const done = fiber.pollUnsafe()
     if (done !== undefined) return outcomeOf(state, done)

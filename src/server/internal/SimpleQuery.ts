@@ -210,12 +210,15 @@ const write = (state: SessionState, result: QueryAnswer | undefined): Effect.Eff
 
 /**
  * The handler's `answerQuery`: its answer written as given, or `declined`.
- * An answer already made (an `Exit`) needs no fiber for a cancel to interrupt.
+ * An answer already made is written at once (and then needs no fiber, see
+ * `cancellable`).
  */
 const answered = (state: SessionState, answer: NonNullable<QueryHandlerShape["answerQuery"]>, sql: string): Effect.Effect<Outcome, ConnectionError> => {
   const effect = answer({ session: state.handle!, sql })
-  if (Exit.isExit(effect) && Exit.isSuccess(effect)) return write(state, effect.value as QueryAnswer | undefined)
-  return cancellable(state, Effect.flatMap(effect, (result) => write(state, result)))
+  return cancellable(
+    state,
+    Exit.isExit(effect) && Exit.isSuccess(effect) ? write(state, effect.value as QueryAnswer | undefined) : Effect.flatMap(effect, (result) => write(state, result))
+  )
 }
 
 const emptyQuery = (state: SessionState) =>
